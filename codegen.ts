@@ -1,0 +1,50 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+import { SUBGRAPHS } from './platform/services';
+
+/**
+ * Resolver types for every subgraph, generated from its schema.graphql into
+ * subgraphs/<name>/__generated__/resolvers-types.ts (git-ignored; `npm run codegen`).
+ * Parent types come from each service's model (mappers), the context from its service.
+ */
+const MAPPERS: Record<string, Record<string, string>> = {
+  patients: { Patient: '../model#PatientDoc', MedicalHistoryEntry: '../model#HistoryDoc', LabResult: '../model#LabResultDoc' },
+  doctors: { Doctor: '../model#DoctorDoc' },
+};
+
+const SCALARS = {
+  DateTime: { input: 'Date', output: 'Date | string' },
+  LocalDate: 'string',
+  LocalTime: 'string',
+  EmailAddress: 'string',
+  PhoneNumber: 'string',
+  ObjectID: 'string',
+  NonEmptyString: 'string',
+  PositiveInt: 'number',
+  TimeZone: 'string',
+};
+
+const config: CodegenConfig = {
+  overwrite: true,
+  silent: false,
+  generates: Object.fromEntries(
+    SUBGRAPHS.map((name) => [
+      `subgraphs/${name}/__generated__/resolvers-types.ts`,
+      {
+        schema: `subgraphs/${name}/schema.graphql`,
+        plugins: ['typescript', 'typescript-resolvers'],
+        config: {
+          federation: true,
+          useTypeImports: true,
+          enumsAsTypes: true,
+          avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+          maybeValue: 'T | null',
+          contextType: '../service#Context',
+          mappers: MAPPERS[name] ?? {},
+          scalars: SCALARS,
+        },
+      },
+    ]),
+  ),
+};
+
+export default config;

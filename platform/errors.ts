@@ -1,0 +1,59 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import mongoose from 'mongoose';
+
+/** The one list of error codes clients can rely on (`extensions.code`). */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  FORBIDDEN: 'FORBIDDEN',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const PUBLIC_CODES = new Set<string>(Object.values(ErrorCode));
+// Codes Apollo Server itself produces for bad requests; they are user errors too.
+const APOLLO_USER_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+
+export function appError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { ...extra, code } });
+}
+
+export const badInput = (message: string, field?: string): GraphQLError =>
+  appError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+export const notFound = (entity: string, id: string): GraphQLError =>
+  appError(ErrorCode.NOT_FOUND, `${entity} ${id} was not found`, { entity, id });
+export const conflict = (message: string): GraphQLError => appError(ErrorCode.CONFLICT, message);
+export const forbidden = (message = 'You are not allowed to do this'): GraphQLError =>
+  appError(ErrorCode.FORBIDDEN, message);
+export const unauthenticated = (message = 'Sign in first'): GraphQLError =>
+  appError(ErrorCode.UNAUTHENTICATED, message);
+
+/** True for a MongoDB duplicate-key error (unique index violated). */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/**
+ * Turns anything thrown into what a client may see: our own coded errors and GraphQL validation
+ * errors pass; mongoose validation becomes BAD_USER_INPUT; everything else is masked as
+ * INTERNAL_SERVER_ERROR with no message detail and no stack trace (it is logged by the caller).
+ */
+export function toClientError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const code = formatted.extensions?.code;
+  const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+  if (original instanceof mongoose.Error.ValidationError || original instanceof mongoose.Error.CastError) {
+    return { ...base, message: original.message, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+  }
+  if (typeof code === 'string' && (PUBLIC_CODES.has(code) || APOLLO_USER_CODES.has(code)) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    const { stacktrace: _drop, exception: _drop2, ...extensions } = formatted.extensions ?? {};
+    return { ...base, extensions: { ...extensions, code } };
+  }
+  return { ...base, message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}

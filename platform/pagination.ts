@@ -1,0 +1,83 @@
+import type { QueryFilter, Model } from 'mongoose';
+import { Types } from 'mongoose';
+import { badInput } from './errors';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+export interface Connection<T> {
+  edges: Edge<T>[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+interface CursorData {
+  k: string;
+  id: string;
+}
+
+function encodeCursor(data: CursorData): string {
+  return Buffer.from(JSON.stringify(data)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): CursorData {
+  try {
+    const data = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<CursorData>;
+    if (typeof data.k === 'string' && typeof data.id === 'string' && Types.ObjectId.isValid(data.id)) {
+      return { k: data.k, id: data.id };
+    }
+  } catch {
+    // fall through
+  }
+  throw badInput('The cursor in `after` is not one this API gave out', 'after');
+}
+
+export function pageSize(first: number | null | undefined): number {
+  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, 'first');
+  }
+  return first;
+}
+
+/**
+ * Keyset pagination ordered by a string sort key, then by _id. Stable under inserts and deletes,
+ * index-friendly (index `{[sortField]: 1, _id: 1}`), and never reads more than one page plus one.
+ */
+export async function paginate<T extends { _id: Types.ObjectId }>(
+  model: Model<T>,
+  filter: QueryFilter<T>,
+  sortField: keyof T & string,
+  args: { first?: number | null; after?: string | null },
+): Promise<Connection<T>> {
+  const limit = pageSize(args.first);
+  const conditions: QueryFilter<T>[] = [filter];
+  if (args.after) {
+    const c = decodeCursor(args.after);
+    conditions.push({
+      $or: [{ [sortField]: { $gt: c.k } }, { [sortField]: c.k, _id: { $gt: new Types.ObjectId(c.id) } }],
+    } as QueryFilter<T>);
+  }
+  const docs = await model
+    .find(conditions.length === 1 ? filter : ({ $and: conditions } as QueryFilter<T>))
+    .sort({ [sortField]: 1, _id: 1 })
+    .limit(limit + 1)
+    .lean<T[]>();
+  const page = docs.slice(0, limit);
+  const edges = page.map((node) => ({
+    node,
+    cursor: encodeCursor({ k: String(node[sortField] ?? ''), id: String(node._id) }),
+  }));
+  return {
+    edges,
+    pageInfo: { hasNextPage: docs.length > limit, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+  };
+}
+
+/** Escapes user text for a literal, case-insensitive match inside a $regex. */
+export function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

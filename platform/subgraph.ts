@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { GraphQLError, parse } from 'graphql';
+import type { Connection } from 'mongoose';
+import { loadConfig, type Config } from './config';
+import { connectDb } from './db';
+import { ErrorCode, toClientError } from './errors';
+import { IDENTITY_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, verifyIdentity } from './identity';
+import { createLogger, type Logger } from './logger';
+import type { BaseContext } from './context';
+import { requestLogPlugin } from './requestLog';
+import { scalarsFor } from './scalars';
+import { DEFAULT_PORTS, type SubgraphName } from './services';
+
+/** What a service hands to the shared bootstrap. */
+export interface SubgraphDefinition<TCtx extends BaseContext> {
+  name: SubgraphName;
+  /** Absolute path of the service's schema.graphql. */
+  schemaPath: string;
+  resolvers: GraphQLResolverMap<TCtx>;
+  /** Creates models and indexes on the service's own connection; returns the per-request context factory. */
+  setup(conn: Connection, log: Logger, cfg: Config): Promise<(base: BaseContext) => TCtx>;
+}
+
+export interface RunningSubgraph {
+  name: SubgraphName;
+  url: string;
+  port: number;
+  conn: Connection;
+  stop(): Promise<void>;
+}
+
+/** Starts one subgraph: DB connection, Apollo subgraph server, /health, /ready, request log. */
+export async function startSubgraph<TCtx extends BaseContext>(
+  def: SubgraphDefinition<TCtx>,
+  opts: { port?: number; config?: Config; logger?: Logger } = {},
+): Promise<RunningSubgraph> {
+  const cfg = opts.config ?? loadConfig();
+  const log = opts.logger ?? createLogger(def.name, cfg.LOG_LEVEL);
+  const conn = await connectDb(cfg, def.name, log);
+  const makeContext = await def.setup(conn, log, cfg);
+
+  const typeDefs = parse(readFileSync(def.schemaPath, 'utf8'));
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: { ...scalarsFor(typeDefs), ...def.resolvers } as GraphQLResolverMap<unknown> }]);
+
+  const app = express();
+  const httpServer = http.createServer(app);
+  const server = new ApolloServer<TCtx>({
+    schema,
+    includeStacktraceInErrorResponses: false,
+    formatError: toClientError,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled(), requestLogPlugin<TCtx>()],
+  });
+  await server.start();
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: def.name });
+  });
+  app.get('/ready', (_req, res) => {
+    const ready = conn.readyState === 1;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unavailable', service: def.name });
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(server, {
+      context: async ({ req }) => {
+        const verified = verifyIdentity(req.header(IDENTITY_HEADER), req.header(SIGNATURE_HEADER), cfg.INTERNAL_SECRET);
+        if (!verified.ok) {
+          log.warn({ reason: verified.reason, ip: req.ip }, 'refused call without a valid router signature');
+          throw new GraphQLError(`This service only answers the HealthSync router (${verified.reason})`, {
+            extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } },
+          });
+        }
+        const requestId = verified.requestId ?? req.header(REQUEST_ID_HEADER) ?? randomUUID();
+        return makeContext({ identity: verified.identity, requestId, log: log.child({ requestId }) });
+      },
+    }),
+  );
+
+  const port = opts.port ?? DEFAULT_PORTS[def.name];
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, cfg.HOST, () => resolve());
+  });
+  const actualPort = (httpServer.address() as AddressInfo).port;
+  const url = `http://${cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST}:${actualPort}/graphql`;
+  log.info({ url }, 'subgraph ready');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    name: def.name,
+    url,
+    port: actualPort,
+    conn,
+    stop: () =>
+      (stopping ??= (async () => {
+        await server.stop();
+        await conn.close();
+        log.info('subgraph stopped');
+      })()),
+  };
+}
+
+/** Entry point of a subgraph process: PORT from env, clean stop on SIGTERM/SIGINT. */
+export function runSubgraphMain<TCtx extends BaseContext>(def: SubgraphDefinition<TCtx>): void {
+  const cfg = loadConfig();
+  const log = createLogger(def.name, cfg.LOG_LEVEL);
+  const port = process.env.PORT ? Number(process.env.PORT) : undefined;
+  startSubgraph(def, { port, config: cfg, logger: log })
+    .then((running) => {
+      const shutdown = (signal: string) => {
+        log.info({ signal }, 'shutting down');
+        running.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err }, 'unclean shutdown');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+    })
+    .catch((err: unknown) => {
+      log.fatal({ err: (err as Error).message }, 'subgraph failed to start');
+      process.exit(1);
+    });
+}

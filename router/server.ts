@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloGateway } from '@apollo/gateway';
+import { loadConfig, type Config } from '../platform/config';
+import { toClientError } from '../platform/errors';
+import { REQUEST_ID_HEADER } from '../platform/identity';
+import { createLogger, type Logger } from '../platform/logger';
+import { requestLogPlugin } from '../platform/requestLog';
+import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/services';
+import type { RouterContext } from './context';
+import { SignedDataSource } from './datasource';
+
+export const SUPERGRAPH_PATH = path.join(__dirname, '..', 'schema', 'supergraph.graphql');
+
+export interface RouterOptions {
+  port?: number;
+  config?: Config;
+  logger?: Logger;
+  /** Where each subgraph answers; default from SUBGRAPH_<NAME>_URL, else the supergraph's URL. */
+  subgraphUrls?: Partial<Record<SubgraphName, string>>;
+}
+
+export interface RunningRouter {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function isSubgraphName(name: string): name is SubgraphName {
+  return (SUBGRAPHS as readonly string[]).includes(name);
+}
+
+/** The single entry of the graph: Apollo Server + Apollo Gateway over schema/supergraph.graphql. */
+export async function startRouter(opts: RouterOptions = {}): Promise<RunningRouter> {
+  const cfg = opts.config ?? loadConfig();
+  const log = opts.logger ?? createLogger('router', cfg.LOG_LEVEL);
+  const urlFor = (name: string, composedUrl: string | undefined): string => {
+    if (!isSubgraphName(name)) throw new Error(`Supergraph names unknown subgraph ${name}`);
+    return opts.subgraphUrls?.[name] ?? process.env[subgraphUrlEnv(name)] ?? composedUrl ?? '';
+  };
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
+    buildService: ({ name, url }) => new SignedDataSource(name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS),
+    logger: log,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const server = new ApolloServer<RouterContext>({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    formatError: toClientError,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), requestLogPlugin<RouterContext>()],
+  });
+  await server.start();
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: 'router' });
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(server, {
+      context: async ({ req, res }) => {
+        const requestId = req.header(REQUEST_ID_HEADER) ?? randomUUID();
+        res.setHeader(REQUEST_ID_HEADER, requestId);
+        return { identity: {}, requestId, log: log.child({ requestId }) };
+      },
+    }),
+  );
+
+  const port = opts.port ?? Number(process.env.PORT ?? DEFAULT_PORTS.router);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, () => resolve());
+  });
+  const actualPort = (httpServer.address() as AddressInfo).port;
+  const url = `http://localhost:${actualPort}/graphql`;
+  log.info({ url }, 'router ready');
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port: actualPort,
+    stop: () =>
+      (stopping ??= (async () => {
+        await server.stop();
+        log.info('router stopped');
+      })()),
+  };
+}

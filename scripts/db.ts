@@ -1,0 +1,102 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { NO_DATABASE_HELP } from '../platform/db';
+import { DEFAULT_PORTS } from '../platform/services';
+
+const ROOT = path.join(__dirname, '..');
+const FERRETDB_SRC = path.join(ROOT, 'scripts', 'ferretdb');
+export const FERRETDB_BIN = path.join(ROOT, '.tools', 'bin', 'healthsync-ferretdb');
+export const DEFAULT_DATA_DIR = path.join(ROOT, '.data', 'ferretdb');
+
+export interface Database {
+  uri: string;
+  /** True when MONGODB_URI pointed at a server we did not start. */
+  external: boolean;
+  stop(): Promise<void>;
+}
+
+function newestSource(): number {
+  return Math.max(...['main.go', 'go.mod', 'go.sum'].map((f) => statSync(path.join(FERRETDB_SRC, f)).mtimeMs));
+}
+
+/** Builds the embedded FerretDB with the Go toolchain when it is missing or older than its source. */
+export function ensureFerretDbBinary(log: (msg: string) => void = console.log): string {
+  if (existsSync(FERRETDB_BIN) && statSync(FERRETDB_BIN).mtimeMs >= newestSource()) return FERRETDB_BIN;
+  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (go.error || go.status !== 0) {
+    throw new Error(`MONGODB_URI is not set and Go is not installed, so the embedded FerretDB cannot be built.\n${NO_DATABASE_HELP}`);
+  }
+  log('Building the embedded FerretDB (MongoDB wire protocol on SQLite) with Go; the first build takes a few minutes…');
+  mkdirSync(path.dirname(FERRETDB_BIN), { recursive: true });
+  const build = spawnSync('go', ['build', '-trimpath', '-o', FERRETDB_BIN, '.'], { cwd: FERRETDB_SRC, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`Building FerretDB failed (go build exited ${build.status}).\n${NO_DATABASE_HELP}`);
+  return FERRETDB_BIN;
+}
+
+function waitForListening(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const lines = readline.createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const m = /^listening (mongodb:\/\/\S+)/.exec(line);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`FerretDB exited with code ${code} before it was ready:\n${stderr}`)));
+    child.once('error', reject);
+  });
+}
+
+/**
+ * The database every script and test uses: MONGODB_URI when set, otherwise the embedded FerretDB
+ * (built on first use) listening on `port` (0 = any free port) with its files in `dataDir`.
+ */
+export async function startDatabase(opts: { dataDir?: string; port?: number; log?: (msg: string) => void } = {}): Promise<Database> {
+  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, external: true, stop: async () => undefined };
+  const bin = ensureFerretDbBinary(opts.log);
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
+  const port = opts.port ?? DEFAULT_PORTS.db;
+  mkdirSync(dataDir, { recursive: true });
+  const child = spawn(bin, ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let uri: string;
+  try {
+    uri = await waitForListening(child);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\nIs port ${port} already in use? Set DB_PORT or MONGODB_URI.`);
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    uri,
+    external: false,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+if (require.main === module && process.argv.includes('--build-only')) {
+  try {
+    console.log(`embedded FerretDB: ${ensureFerretDbBinary()}`);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
+} else if (require.main === module) {
+  const port = process.env.DB_PORT ? Number(process.env.DB_PORT) : undefined;
+  startDatabase({ port }).then(
+    (db) => {
+      console.log(`MongoDB-wire server ready at ${db.uri}`);
+      const stop = () => void db.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (err: unknown) => {
+      console.error((err as Error).message);
+      process.exit(1);
+    },
+  );
+}

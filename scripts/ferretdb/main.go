@@ -1,0 +1,61 @@
+// Command healthsync-ferretdb runs FerretDB 1.24 (MongoDB wire protocol, SQLite backend) for
+// development and tests on machines where no MongoDB binary can be had.
+//
+// Why a wrapper and not `go install github.com/FerretDB/FerretDB/cmd/ferretdb`: the module as
+// served by the Go proxy lacks build/version/version.txt (a generated, git-ignored file), and the
+// stock command panics at start-up when it is missing. The embeddable package has no such check.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen-addr", "127.0.0.1:27018", "TCP address to listen on")
+	dir := flag.String("data-dir", "", "directory for the SQLite files (one per database)")
+	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	flag.Parse()
+
+	if *dir == "" {
+		fmt.Fprintln(os.Stderr, "healthsync-ferretdb: -data-dir is required")
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		fmt.Fprintf(os.Stderr, "healthsync-ferretdb: %v\n", err)
+		os.Exit(1)
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		level = slog.LevelWarn
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + *dir + "/",
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "healthsync-ferretdb: %v\n", err)
+		os.Exit(1)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fmt.Printf("listening %s\n", f.MongoDBURI())
+	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
+		fmt.Fprintf(os.Stderr, "healthsync-ferretdb: %v\n", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv } from '../platform/services';
+import { startDatabase, type Database } from './db';
+import { seedDemoData } from './seed';
+
+/**
+ * `npm start`: database, every subgraph, the router and the demo data, one command. Ctrl-C stops
+ * every child cleanly (SIGTERM, then the database).
+ */
+const ROOT = path.join(__dirname, '..');
+const children: { name: string; proc: ChildProcess }[] = [];
+let db: Database | undefined;
+let stopping = false;
+
+function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  proc.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`\n${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
+      void shutdown(1);
+    }
+  });
+  children.push({ name, proc });
+  return proc;
+}
+
+async function waitForHttp(url: string, name: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${name} did not become ready at ${url} within ${timeoutMs / 1000}s`);
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    children.map(
+      ({ proc }) =>
+        new Promise<void>((resolve) => {
+          if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+          proc.once('exit', () => resolve());
+          proc.kill('SIGTERM');
+          setTimeout(() => proc.kill('SIGKILL'), 10_000).unref();
+        }),
+    ),
+  );
+  await db?.stop();
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  db = await startDatabase({ port: process.env.DB_PORT ? Number(process.env.DB_PORT) : undefined });
+  console.log(`database: ${db.uri}${db.external ? ' (MONGODB_URI)' : ' (embedded FerretDB, data in .data/ferretdb)'}`);
+  const env = { MONGODB_URI: db.uri };
+
+  const urls: Record<string, string> = {};
+  for (const name of SUBGRAPHS) {
+    const port = DEFAULT_PORTS[name];
+    urls[subgraphUrlEnv(name)] = `http://127.0.0.1:${port}/graphql`;
+    run(name, `subgraphs/${name}/index.ts`, { ...env, PORT: String(port) });
+  }
+  await Promise.all(SUBGRAPHS.map((name) => waitForHttp(`http://127.0.0.1:${DEFAULT_PORTS[name]}/ready`, name)));
+
+  const seeded = await seedDemoData(db.uri);
+  console.log(`demo data: ${seeded.doctors} doctors and ${seeded.patients} patients added (existing records kept)`);
+
+  const routerPort = Number(process.env.PORT ?? DEFAULT_PORTS.router);
+  run('router', 'router/index.ts', { ...env, ...urls, PORT: String(routerPort) });
+  await waitForHttp(`http://127.0.0.1:${routerPort}/health`, 'router');
+
+  console.log(
+    [
+      '',
+      'HealthSync is running.',
+      `  GraphQL (and Apollo Sandbox): http://localhost:${routerPort}/graphql`,
+      ...SUBGRAPHS.map((n) => `  subgraph ${n.padEnd(14)} http://127.0.0.1:${DEFAULT_PORTS[n]}/graphql (router calls only)`),
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error((err as Error).message);
+  void shutdown(1);
+});

@@ -1,0 +1,91 @@
+import type DataLoader from 'dataloader';
+import type { BaseContext } from '../../platform/context';
+import { notFound } from '../../platform/errors';
+import { byIdLoader } from '../../platform/loaders';
+import { escapeRegex, paginate, type Connection } from '../../platform/pagination';
+import { assertNotCleared, assertPhone } from '../../platform/validation';
+import type { CreateDoctorInput, ScheduleWindowInput, UpdateDoctorInput } from './__generated__/resolvers-types';
+import { normaliseSchedule, slotsBetween, type Slot } from './availability';
+import { doctorSortKey, type DoctorDoc, type DoctorModels } from './model';
+
+export interface Context extends BaseContext {
+  doctors: DoctorService;
+  loaders: { doctor: DataLoader<string, DoctorDoc | null> };
+}
+
+/** Domain rules of doctors: profiles, schedules, availability. */
+export class DoctorService {
+  constructor(private readonly models: DoctorModels) {}
+
+  loaders(): Context['loaders'] {
+    return { doctor: byIdLoader(this.models.Doctor) };
+  }
+
+  async get(id: string): Promise<DoctorDoc> {
+    const doc = await this.models.Doctor.findById(id).lean<DoctorDoc>();
+    if (!doc) throw notFound('Doctor', id);
+    return doc;
+  }
+
+  list(args: { specialty?: string | null; includeInactive?: boolean | null; first?: number | null; after?: string | null }): Promise<Connection<DoctorDoc>> {
+    const filter: Record<string, unknown> = {};
+    if (!args.includeInactive) filter.active = true;
+    const specialty = args.specialty?.trim();
+    if (specialty) filter.specialty = { $regex: `^${escapeRegex(specialty)}$`, $options: 'i' };
+    return paginate(this.models.Doctor, filter, 'sortKey', args);
+  }
+
+  async specialties(): Promise<string[]> {
+    const values = (await this.models.Doctor.distinct('specialty', { active: true })) as string[];
+    return values.sort((a, b) => a.localeCompare(b));
+  }
+
+  async create(input: CreateDoctorInput): Promise<DoctorDoc> {
+    assertPhone(input.phone, 'phone');
+    const weeklySchedule = normaliseSchedule(input.weeklySchedule ?? []);
+    const doc = await this.models.Doctor.create({
+      ...input,
+      weeklySchedule,
+      sortKey: doctorSortKey(input.firstName, input.lastName),
+      active: true,
+    });
+    return doc.toObject<DoctorDoc>();
+  }
+
+  async update(id: string, input: UpdateDoctorInput): Promise<DoctorDoc> {
+    assertNotCleared(input, ['firstName', 'lastName', 'specialty', 'timeZone']);
+    assertPhone(input.phone, 'phone');
+    const $set: Record<string, unknown> = {};
+    const $unset: Record<string, 1> = {};
+    for (const [key, value] of Object.entries(input)) {
+      if (value === undefined) continue;
+      if (value === null) $unset[key] = 1;
+      else $set[key] = value;
+    }
+    if (input.firstName || input.lastName) {
+      const current = await this.get(id);
+      $set.sortKey = doctorSortKey(input.firstName ?? current.firstName, input.lastName ?? current.lastName);
+    }
+    return this.change(id, { ...(Object.keys($set).length ? { $set } : {}), ...(Object.keys($unset).length ? { $unset } : {}) });
+  }
+
+  async setSchedule(id: string, schedule: ScheduleWindowInput[]): Promise<DoctorDoc> {
+    return this.change(id, { $set: { weeklySchedule: normaliseSchedule(schedule) } });
+  }
+
+  setActive(id: string, active: boolean): Promise<DoctorDoc> {
+    return this.change(id, { $set: { active } });
+  }
+
+  async availableSlots(doctorId: string, from: Date, to: Date): Promise<Slot[]> {
+    const doctor = await this.get(doctorId);
+    if (!doctor.active) return [];
+    return slotsBetween(doctor.weeklySchedule, doctor.timeZone, from, to);
+  }
+
+  private async change(id: string, update: Record<string, unknown>): Promise<DoctorDoc> {
+    const doc = await this.models.Doctor.findByIdAndUpdate(id, update, { returnDocument: 'after', runValidators: true }).lean<DoctorDoc>();
+    if (!doc) throw notFound('Doctor', id);
+    return doc;
+  }
+}

@@ -1,0 +1,105 @@
+import type { Connection } from 'mongoose';
+import type { Config } from '../../platform/config';
+import { dropTestDatabases, openDb, testConfig } from '../../test/helpers';
+import { createPatientModels } from './model';
+import { PatientService } from './service';
+
+let cfg: Config;
+let conn: Connection;
+let patients: PatientService;
+
+beforeAll(async () => {
+  cfg = testConfig();
+  conn = await openDb(cfg, 'patients');
+  patients = new PatientService(await createPatientModels(conn), 'Europe/Berlin');
+});
+afterAll(async () => {
+  await conn.close();
+  await dropTestDatabases(cfg, ['patients']);
+});
+
+const base = { dateOfBirth: '1980-05-17', sex: 'FEMALE' as const };
+
+describe('PatientService on the real database', () => {
+  it('registers, reads back and erases a patient', async () => {
+    const p = await patients.register({
+      ...base,
+      firstName: 'Ada',
+      lastName: 'Byron',
+      email: 'Ada@Example.org',
+      phone: '+441234567890',
+      allergies: ['Latex'],
+      emergencyContact: { name: 'Charles', relationship: 'Friend', phone: '+441234567891' },
+    });
+    const read = await patients.get(String(p._id));
+    expect(read).toMatchObject({ firstName: 'Ada', lastName: 'Byron', email: 'ada@example.org', allergies: ['Latex'] });
+    expect(read.emergencyContact?.phone).toBe('+441234567891');
+    await expect(patients.erase(String(p._id))).resolves.toBe(String(p._id));
+    await expect(patients.get(String(p._id))).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    await expect(patients.erase(String(p._id))).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+  });
+
+  it('lists by last name with stable cursors across pages, and searches by name prefix', async () => {
+    const names = ['Zeta', 'Alpha', 'Mu', 'Beta', 'Kappa', 'Alphonse'];
+    for (const lastName of names) await patients.register({ ...base, firstName: 'Pat', lastName });
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: Awaited<ReturnType<PatientService['list']>> = await patients.list({ first: 4, after });
+      seen.push(...page.edges.map((e) => e.node.lastName));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toEqual([...names].sort());
+    const found = await patients.list({ search: 'alph' });
+    expect(found.edges.map((e) => e.node.lastName)).toEqual(['Alpha', 'Alphonse']);
+    const regexChars = await patients.list({ search: '.*' });
+    expect(regexChars.edges).toHaveLength(0);
+  });
+
+  it('refuses an oversized page and a forged cursor', async () => {
+    await expect(patients.list({ first: 101 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'first' } });
+    await expect(patients.list({ first: 0 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    await expect(patients.list({ after: 'not-a-cursor' })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
+  });
+
+  it('updates only the given fields, clears optional ones, keeps required ones', async () => {
+    const p = await patients.register({ ...base, firstName: 'Tom', lastName: 'Old', phone: '+4930123456' });
+    const id = String(p._id);
+    const updated = await patients.update(id, { lastName: 'New', phone: null });
+    expect(updated).toMatchObject({ firstName: 'Tom', lastName: 'New', sortKey: 'new tom' });
+    expect(updated.phone).toBeUndefined();
+    await expect(patients.update(id, { firstName: null })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'firstName' } });
+  });
+
+  it('validates dates and phone numbers the scalars let through', async () => {
+    await expect(patients.register({ ...base, firstName: 'F', lastName: 'Uture', dateOfBirth: '2999-01-01' })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', field: 'dateOfBirth' },
+    });
+    await expect(patients.register({ ...base, firstName: 'P', lastName: 'Hone', phone: '12345' })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', field: 'phone' },
+    });
+  });
+
+  it('appends history entries and lab results, flagging abnormal values by the reference range', async () => {
+    const p = await patients.register({ ...base, firstName: 'Lab', lastName: 'Rat' });
+    const id = String(p._id);
+    await patients.addHistory(id, { condition: 'Migraine', diagnosedOn: '2020-02-02' });
+    const withLab = await patients.addLabResult(id, {
+      test: 'HbA1c',
+      value: 7.2,
+      unit: '%',
+      referenceRange: { low: 4, high: 5.6 },
+      takenAt: new Date('2026-01-10T08:00:00Z'),
+    });
+    expect(withLab.medicalHistory.map((h) => h.condition)).toEqual(['Migraine']);
+    expect(withLab.labResults[0]).toMatchObject({ test: 'HbA1c', value: 7.2 });
+    await expect(patients.addLabResult(id, { test: 'X', value: 1, unit: 'u', referenceRange: { low: 5, high: 1 }, takenAt: new Date() })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    await expect(patients.addLabResult(id, { test: 'X', value: 1, unit: 'u', takenAt: new Date(Date.now() + 86_400_000) })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', field: 'takenAt' },
+    });
+    await expect(patients.addHistory('65e0000000000000000000ff', { condition: 'X' })).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+  });
+});

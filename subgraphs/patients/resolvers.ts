@@ -1,0 +1,34 @@
+import type { Resolvers } from './__generated__/resolvers-types';
+import type { PatientDoc } from './model';
+
+function isAbnormal(value: number, range?: { low?: number | null; high?: number | null } | null): boolean {
+  if (!range) return false;
+  return (range.low != null && value < range.low) || (range.high != null && value > range.high);
+}
+
+/** Thin: arguments → PatientService → result. */
+export const resolvers: Resolvers = {
+  Query: {
+    patient: (_p, { id }, ctx) => ctx.patients.get(id),
+    patients: (_p, args, ctx) => ctx.patients.list(args),
+  },
+  Mutation: {
+    registerPatient: (_p, { input }, ctx) => ctx.patients.register(input),
+    updatePatient: (_p, { id, input }, ctx) => ctx.patients.update(id, input),
+    addMedicalHistoryEntry: (_p, { patientId, input }, ctx) => ctx.patients.addHistory(patientId, input),
+    addLabResult: (_p, { patientId, input }, ctx) => ctx.patients.addLabResult(patientId, input),
+    deletePatient: (_p, { id }, ctx) => ctx.patients.erase(id),
+  },
+  Patient: {
+    __resolveReference: (ref, ctx) => ctx.loaders.patient.load(ref.id),
+    id: (p: PatientDoc) => String(p._id),
+    name: (p) => `${p.firstName} ${p.lastName}`,
+  },
+  MedicalHistoryEntry: {
+    id: (e) => String(e._id),
+  },
+  LabResult: {
+    id: (l) => String(l._id),
+    abnormal: (l) => isAbnormal(l.value, l.referenceRange),
+  },
+};

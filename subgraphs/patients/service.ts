@@ -1,0 +1,124 @@
+import { Types } from 'mongoose';
+import type DataLoader from 'dataloader';
+import type { BaseContext } from '../../platform/context';
+import { badInput, notFound } from '../../platform/errors';
+import { byIdLoader } from '../../platform/loaders';
+import { escapeRegex, paginate, type Connection } from '../../platform/pagination';
+import { assertNotCleared, assertPastDate, assertPastInstant, assertPhone } from '../../platform/validation';
+import type {
+  LabResultInput,
+  MedicalHistoryInput,
+  RegisterPatientInput,
+  UpdatePatientInput,
+} from './__generated__/resolvers-types';
+import { patientSortKey, type PatientDoc, type PatientModels } from './model';
+
+export interface Context extends BaseContext {
+  patients: PatientService;
+  loaders: { patient: DataLoader<string, PatientDoc | null> };
+}
+
+/** Domain rules of patient records: validation, state changes, lookups. */
+export class PatientService {
+  constructor(
+    private readonly models: PatientModels,
+    private readonly clinicZone: string,
+  ) {}
+
+  loaders(): Context['loaders'] {
+    return { patient: byIdLoader(this.models.Patient) };
+  }
+
+  async get(id: string): Promise<PatientDoc> {
+    const doc = await this.models.Patient.findById(id).lean<PatientDoc>();
+    if (!doc) throw notFound('Patient', id);
+    return doc;
+  }
+
+  list(args: { search?: string | null; first?: number | null; after?: string | null }): Promise<Connection<PatientDoc>> {
+    const search = args.search?.trim();
+    const filter = search
+      ? {
+          $or: [
+            { firstName: { $regex: `^${escapeRegex(search)}`, $options: 'i' } },
+            { lastName: { $regex: `^${escapeRegex(search)}`, $options: 'i' } },
+            { email: { $regex: `^${escapeRegex(search.toLowerCase())}` } },
+          ],
+        }
+      : {};
+    return paginate(this.models.Patient, filter, 'sortKey', args);
+  }
+
+  async register(input: RegisterPatientInput): Promise<PatientDoc> {
+    this.validateDemographics(input);
+    const doc = await this.models.Patient.create({
+      ...input,
+      sortKey: patientSortKey(input.firstName, input.lastName),
+      allergies: input.allergies ?? [],
+    });
+    return doc.toObject<PatientDoc>();
+  }
+
+  async update(id: string, input: UpdatePatientInput): Promise<PatientDoc> {
+    assertNotCleared(input, ['firstName', 'lastName', 'dateOfBirth', 'sex']);
+    this.validateDemographics(input);
+    const $set: Record<string, unknown> = {};
+    const $unset: Record<string, 1> = {};
+    for (const [key, value] of Object.entries(input)) {
+      if (value === undefined) continue;
+      if (value === null) $unset[key] = 1;
+      else $set[key] = value;
+    }
+    if (input.firstName || input.lastName) {
+      const current = await this.get(id);
+      $set.sortKey = patientSortKey(input.firstName ?? current.firstName, input.lastName ?? current.lastName);
+    }
+    if (input.allergies === null) {
+      delete $unset.allergies;
+      $set.allergies = [];
+    }
+    const doc = await this.models.Patient.findByIdAndUpdate(
+      id,
+      { ...(Object.keys($set).length ? { $set } : {}), ...(Object.keys($unset).length ? { $unset } : {}) },
+      { returnDocument: 'after', runValidators: true },
+    ).lean<PatientDoc>();
+    if (!doc) throw notFound('Patient', id);
+    return doc;
+  }
+
+  async addHistory(patientId: string, input: MedicalHistoryInput): Promise<PatientDoc> {
+    assertPastDate(input.diagnosedOn, 'diagnosedOn', this.clinicZone);
+    const entry = { _id: new Types.ObjectId(), ...input, recordedAt: new Date() };
+    return this.push(patientId, { medicalHistory: entry });
+  }
+
+  async addLabResult(patientId: string, input: LabResultInput): Promise<PatientDoc> {
+    assertPastInstant(input.takenAt, 'takenAt');
+    if (!Number.isFinite(input.value)) throw badInput('value must be a finite number', 'value');
+    const range = input.referenceRange;
+    if (range && range.low != null && range.high != null && range.low > range.high) {
+      throw badInput('referenceRange.low must not be above referenceRange.high', 'referenceRange');
+    }
+    const entry = { _id: new Types.ObjectId(), ...input };
+    return this.push(patientId, { labResults: entry });
+  }
+
+  /** Erases the record. Idempotent for the caller: a second erase answers NOT_FOUND. */
+  async erase(id: string): Promise<string> {
+    const res = await this.models.Patient.deleteOne({ _id: id });
+    if (res.deletedCount !== 1) throw notFound('Patient', id);
+    return id;
+  }
+
+  private async push(patientId: string, $push: Record<string, unknown>): Promise<PatientDoc> {
+    const doc = await this.models.Patient.findByIdAndUpdate(patientId, { $push }, { returnDocument: 'after', runValidators: true }).lean<PatientDoc>();
+    if (!doc) throw notFound('Patient', patientId);
+    return doc;
+  }
+
+  private validateDemographics(input: Partial<RegisterPatientInput> | UpdatePatientInput): void {
+    assertPastDate(input.dateOfBirth, 'dateOfBirth', this.clinicZone);
+    assertPhone(input.phone, 'phone');
+    assertPhone(input.emergencyContact?.phone, 'emergencyContact.phone');
+  }
+}
