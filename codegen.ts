@@ -9,6 +9,7 @@ import { SUBGRAPHS } from './platform/services';
 const MAPPERS: Record<string, Record<string, string>> = {
   patients: { Patient: '../model#PatientDoc', MedicalHistoryEntry: '../model#HistoryDoc', LabResult: '../model#LabResultDoc' },
   doctors: { Doctor: '../model#DoctorDoc' },
+  accounts: { User: '../model#UserDoc', Session: '../service#SessionResult', AuditEntry: '../../../platform/audit#AuditEntryDoc' },
 };
 
 const SCALARS = {

@@ -1,16 +1,15 @@
-import type { Logger } from './logger';
+import type { AuditBuffer } from './audit';
 import type { Identity } from './identity';
+import type { Logger } from './logger';
 
-/**
- * What every resolver of every subgraph receives. `loaders` is per request, so DataLoader
- * batching and caching never leak between users.
- */
+/** What every request carries, in the router and in every subgraph. */
 export interface BaseContext {
   identity: Identity;
   requestId: string;
   log: Logger;
 }
 
-export interface ServiceContext<L = Record<string, never>> extends BaseContext {
-  loaders: L;
+/** What the shared bootstrap gives every subgraph resolver; services extend it with their own. */
+export interface SubgraphContext extends BaseContext {
+  audit: AuditBuffer;
 }

@@ -44,28 +44,31 @@ export function pageSize(first: number | null | undefined): number {
 }
 
 /**
- * Keyset pagination ordered by a string sort key, then by _id. Stable under inserts and deletes,
- * index-friendly (index `{[sortField]: 1, _id: 1}`), and never reads more than one page plus one.
+ * Keyset pagination ordered by a string sort key then _id (or by _id alone when `sortField` is
+ * '_id'), ascending or descending. Stable under inserts and deletes, index-friendly (index
+ * `{[sortField]: 1, _id: 1}`), and never reads more than one page plus one.
  */
 export async function paginate<T extends { _id: Types.ObjectId }>(
   model: Model<T>,
   filter: QueryFilter<T>,
   sortField: keyof T & string,
   args: { first?: number | null; after?: string | null },
+  direction: 1 | -1 = 1,
 ): Promise<Connection<T>> {
   const limit = pageSize(args.first);
-  const conditions: QueryFilter<T>[] = [filter];
+  const cmp = direction === 1 ? '$gt' : '$lt';
+  let query = filter;
   if (args.after) {
     const c = decodeCursor(args.after);
-    conditions.push({
-      $or: [{ [sortField]: { $gt: c.k } }, { [sortField]: c.k, _id: { $gt: new Types.ObjectId(c.id) } }],
-    } as QueryFilter<T>);
+    const id = new Types.ObjectId(c.id);
+    const after =
+      sortField === '_id'
+        ? { _id: { [cmp]: id } }
+        : { $or: [{ [sortField]: { [cmp]: c.k } }, { [sortField]: c.k, _id: { [cmp]: id } }] };
+    query = { $and: [filter, after] } as QueryFilter<T>;
   }
-  const docs = await model
-    .find(conditions.length === 1 ? filter : ({ $and: conditions } as QueryFilter<T>))
-    .sort({ [sortField]: 1, _id: 1 })
-    .limit(limit + 1)
-    .lean<T[]>();
+  const sort = sortField === '_id' ? { _id: direction } : { [sortField]: direction, _id: direction };
+  const docs = await model.find(query).sort(sort).limit(limit + 1).lean<T[]>();
   const page = docs.slice(0, limit);
   const edges = page.map((node) => ({
     node,

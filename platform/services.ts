@@ -1,11 +1,12 @@
 /** The services of the graph and their default ports: the one list every script and test reads. */
-export const SUBGRAPHS = ['patients', 'doctors'] as const;
+export const SUBGRAPHS = ['accounts', 'patients', 'doctors'] as const;
 export type SubgraphName = (typeof SUBGRAPHS)[number];
 
 export const DEFAULT_PORTS: Record<SubgraphName | 'router' | 'db', number> = {
   router: 4000,
   patients: 4001,
   doctors: 4002,
+  accounts: 4007,
   db: 27018,
 };
 

@@ -11,24 +11,28 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse } from 'graphql';
 import type { Connection } from 'mongoose';
-import { loadConfig, type Config } from './config';
+import { dbName, loadConfig, type Config } from './config';
 import { connectDb } from './db';
 import { ErrorCode, toClientError } from './errors';
 import { IDENTITY_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, verifyIdentity } from './identity';
 import { createLogger, type Logger } from './logger';
-import type { BaseContext } from './context';
+import type { SubgraphContext } from './context';
+import { applyAccessPolicy, type AccessPolicy } from './authz';
+import { AUDIT_DB, AuditBuffer, auditModel } from './audit';
 import { requestLogPlugin } from './requestLog';
 import { scalarsFor } from './scalars';
 import { DEFAULT_PORTS, type SubgraphName } from './services';
 
 /** What a service hands to the shared bootstrap. */
-export interface SubgraphDefinition<TCtx extends BaseContext> {
+export interface SubgraphDefinition<TCtx extends SubgraphContext> {
   name: SubgraphName;
   /** Absolute path of the service's schema.graphql. */
   schemaPath: string;
   resolvers: GraphQLResolverMap<TCtx>;
+  /** Who may do what: every field of the schema must be covered (platform/authz.ts). */
+  access: AccessPolicy<TCtx>;
   /** Creates models and indexes on the service's own connection; returns the per-request context factory. */
-  setup(conn: Connection, log: Logger, cfg: Config): Promise<(base: BaseContext) => TCtx>;
+  setup(conn: Connection, log: Logger, cfg: Config): Promise<(base: SubgraphContext) => TCtx>;
 }
 
 export interface RunningSubgraph {
@@ -40,7 +44,7 @@ export interface RunningSubgraph {
 }
 
 /** Starts one subgraph: DB connection, Apollo subgraph server, /health, /ready, request log. */
-export async function startSubgraph<TCtx extends BaseContext>(
+export async function startSubgraph<TCtx extends SubgraphContext>(
   def: SubgraphDefinition<TCtx>,
   opts: { port?: number; config?: Config; logger?: Logger } = {},
 ): Promise<RunningSubgraph> {
@@ -48,9 +52,13 @@ export async function startSubgraph<TCtx extends BaseContext>(
   const log = opts.logger ?? createLogger(def.name, cfg.LOG_LEVEL);
   const conn = await connectDb(cfg, def.name, log);
   const makeContext = await def.setup(conn, log, cfg);
+  const audit = await auditModel(conn, dbName(cfg, AUDIT_DB));
 
   const typeDefs = parse(readFileSync(def.schemaPath, 'utf8'));
-  const schema = buildSubgraphSchema([{ typeDefs, resolvers: { ...scalarsFor(typeDefs), ...def.resolvers } as GraphQLResolverMap<unknown> }]);
+  const schema = applyAccessPolicy(
+    buildSubgraphSchema([{ typeDefs, resolvers: { ...scalarsFor(typeDefs), ...def.resolvers } as GraphQLResolverMap<unknown> }]),
+    def.access,
+  );
 
   const app = express();
   const httpServer = http.createServer(app);
@@ -58,7 +66,13 @@ export async function startSubgraph<TCtx extends BaseContext>(
     schema,
     includeStacktraceInErrorResponses: false,
     formatError: toClientError,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled(), requestLogPlugin<TCtx>()],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginInlineTraceDisabled(),
+      requestLogPlugin<TCtx>(),
+      // The audit trail is written when the request ends, whatever its outcome.
+      { requestDidStart: async () => ({ willSendResponse: ({ contextValue }) => contextValue.audit.flush(contextValue.log) }) },
+    ],
   });
   await server.start();
 
@@ -82,7 +96,13 @@ export async function startSubgraph<TCtx extends BaseContext>(
           });
         }
         const requestId = verified.requestId ?? req.header(REQUEST_ID_HEADER) ?? randomUUID();
-        return makeContext({ identity: verified.identity, requestId, log: log.child({ requestId }) });
+        const reqLog = log.child({ requestId });
+        return makeContext({
+          identity: verified.identity,
+          requestId,
+          log: reqLog,
+          audit: new AuditBuffer(audit, def.name, verified.identity, requestId),
+        });
       },
     }),
   );
@@ -112,7 +132,7 @@ export async function startSubgraph<TCtx extends BaseContext>(
 }
 
 /** Entry point of a subgraph process: PORT from env, clean stop on SIGTERM/SIGINT. */
-export function runSubgraphMain<TCtx extends BaseContext>(def: SubgraphDefinition<TCtx>): void {
+export function runSubgraphMain<TCtx extends SubgraphContext>(def: SubgraphDefinition<TCtx>): void {
   const cfg = loadConfig();
   const log = createLogger(def.name, cfg.LOG_LEVEL);
   const port = process.env.PORT ? Number(process.env.PORT) : undefined;

@@ -7,7 +7,9 @@ import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { loadConfig, type Config } from '../platform/config';
 import { toClientError } from '../platform/errors';
 import { REQUEST_ID_HEADER } from '../platform/identity';
@@ -15,7 +17,9 @@ import { createLogger, type Logger } from '../platform/logger';
 import { requestLogPlugin } from '../platform/requestLog';
 import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/services';
 import type { RouterContext } from './context';
+import { identityFromRequest } from './auth';
 import { SignedDataSource } from './datasource';
+import { RequestRateLimiter } from './rateLimit';
 
 export const SUPERGRAPH_PATH = path.join(__dirname, '..', 'schema', 'supergraph.graphql');
 
@@ -32,6 +36,14 @@ export interface RunningRouter {
   port: number;
   stop(): Promise<void>;
 }
+
+/** Body-parser failures (too large, not JSON) as a GraphQL-shaped answer, never an HTML page. */
+const jsonErrors: express.ErrorRequestHandler = (err: { status?: number; type?: string; message?: string }, _req, res, next) => {
+  if (res.headersSent) return next(err);
+  const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 400;
+  const message = err.type === 'entity.too.large' ? 'The request body is too large' : 'The request body is not valid JSON';
+  res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+};
 
 function isSubgraphName(name: string): name is SubgraphName {
   return (SUBGRAPHS as readonly string[]).includes(name);
@@ -52,14 +64,36 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     logger: log,
   });
 
+  const production = cfg.NODE_ENV === 'production';
+  // Depth, alias, cost, token and directive limits, checked before anything is planned or fetched.
+  const armor = new ApolloArmor({
+    maxDepth: { n: cfg.MAX_QUERY_DEPTH },
+    maxAliases: { n: cfg.MAX_ALIASES },
+    costLimit: { maxCost: cfg.MAX_QUERY_COST },
+    maxTokens: { n: cfg.MAX_QUERY_TOKENS },
+    maxDirectives: { n: 50 },
+    blockFieldSuggestion: { enabled: production },
+  }).protect();
+  const rateLimiter = new RequestRateLimiter(cfg.RATE_LIMIT_PER_MINUTE, cfg.RATE_LIMIT_ANONYMOUS_PER_MINUTE);
+
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
   const httpServer = http.createServer(app);
   const server = new ApolloServer<RouterContext>({
     gateway,
+    csrfPrevention: true,
+    introspection: !production,
+    allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
+    validationRules: armor.validationRules,
     formatError: toClientError,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), requestLogPlugin<RouterContext>()],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      requestLogPlugin<RouterContext>(),
+      ...armor.plugins,
+      ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
   });
   await server.start();
 
@@ -68,15 +102,18 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   });
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    express.json({ limit: cfg.MAX_REQUEST_BYTES }),
     expressMiddleware(server, {
       context: async ({ req, res }) => {
         const requestId = req.header(REQUEST_ID_HEADER) ?? randomUUID();
         res.setHeader(REQUEST_ID_HEADER, requestId);
-        return { identity: {}, requestId, log: log.child({ requestId }) };
+        const identity = await identityFromRequest(req, cfg.JWT_SECRET);
+        await rateLimiter.consume(identity, req.ip ?? 'unknown');
+        return { identity, requestId, log: log.child({ requestId, userId: identity.userId ?? null }) };
       },
     }),
   );
+  app.use(jsonErrors);
 
   const port = opts.port ?? Number(process.env.PORT ?? DEFAULT_PORTS.router);
   await new Promise<void>((resolve, reject) => {

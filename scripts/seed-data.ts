@@ -125,3 +125,20 @@ export const DEMO_PATIENTS: SeedPatient[] = [
     medicalHistory: [{ condition: 'Eczema', diagnosedOn: '2012-05-01' }],
   },
 ];
+
+/** Demo sign-ins, one per role (the super admin comes from SUPERADMIN_EMAIL/PASSWORD). */
+export const DEMO_PASSWORD = 'HealthSync-demo-1';
+export const DEMO_USERS = [
+  { _id: '65f000000000000000000002', email: 'admin@healthsync.local', role: 'ADMIN' },
+  { _id: '65f000000000000000000003', email: 'doctor@healthsync.local', role: 'DOCTOR', doctorId: DEMO_DOCTORS[0]._id },
+  { _id: '65f000000000000000000004', email: 'nurse@healthsync.local', role: 'NURSE' },
+  { _id: '65f000000000000000000005', email: 'pharmacist@healthsync.local', role: 'PHARMACIST' },
+  { _id: '65f000000000000000000006', email: 'patient@healthsync.local', role: 'PATIENT', patientId: DEMO_PATIENTS[0]._id },
+] as const;
+
+/** Which demo doctor treats which demo patient (what lets a doctor see a record). */
+export const DEMO_CARE_RELATIONS = [
+  { doctorId: DEMO_DOCTORS[0]._id, patientId: DEMO_PATIENTS[0]._id },
+  { doctorId: DEMO_DOCTORS[0]._id, patientId: DEMO_PATIENTS[2]._id },
+  { doctorId: DEMO_DOCTORS[2]._id, patientId: DEMO_PATIENTS[1]._id },
+];

@@ -5,7 +5,9 @@ import { isDuplicateKey } from '../platform/errors';
 import { createLogger } from '../platform/logger';
 import { createDoctorModels, doctorSortKey } from '../subgraphs/doctors/model';
 import { createPatientModels, patientSortKey } from '../subgraphs/patients/model';
-import { DEMO_DOCTORS, DEMO_PATIENTS } from './seed-data';
+import bcrypt from 'bcryptjs';
+import { createAccountModels } from '../subgraphs/accounts/model';
+import { DEMO_CARE_RELATIONS, DEMO_DOCTORS, DEMO_PASSWORD, DEMO_PATIENTS, DEMO_USERS } from './seed-data';
 
 /** 1 when the insert happened, 0 when a record with that id already exists. */
 async function insertIfMissing(insert: () => Promise<unknown>): Promise<number> {
@@ -23,7 +25,7 @@ async function insertIfMissing(insert: () => Promise<unknown>): Promise<number> 
  * on every start is safe. (Plain inserts by fixed id, not upserts: FerretDB 1.24 drops empty
  * arrays from `$setOnInsert`.)
  */
-export async function seedDemoData(uri: string): Promise<{ doctors: number; patients: number }> {
+export async function seedDemoData(uri: string): Promise<{ doctors: number; patients: number; users: number }> {
   const cfg = loadConfig({ ...process.env, MONGODB_URI: uri });
   const log = createLogger('seed', 'warn');
   const conns: Connection[] = [];
@@ -38,7 +40,7 @@ export async function seedDemoData(uri: string): Promise<{ doctors: number; pati
 
     const patientsConn = await connectDb(cfg, 'patients', log);
     conns.push(patientsConn);
-    const { Patient } = await createPatientModels(patientsConn);
+    const { Patient, CareRelation } = await createPatientModels(patientsConn);
     let patients = 0;
     for (const { _id, medicalHistory, ...p } of DEMO_PATIENTS) {
       const now = new Date();
@@ -51,7 +53,19 @@ export async function seedDemoData(uri: string): Promise<{ doctors: number; pati
         }),
       );
     }
-    return { doctors, patients };
+    for (const rel of DEMO_CARE_RELATIONS) {
+      await insertIfMissing(() => CareRelation.create({ ...rel, since: new Date() }));
+    }
+
+    const accountsConn = await connectDb(cfg, 'accounts', log);
+    conns.push(accountsConn);
+    const { User } = await createAccountModels(accountsConn);
+    const passwordHash = await bcrypt.hash(DEMO_PASSWORD, cfg.BCRYPT_ROUNDS);
+    let users = 0;
+    for (const { _id, ...u } of DEMO_USERS) {
+      users += await insertIfMissing(() => User.create({ _id: new Types.ObjectId(_id), ...u, passwordHash, active: true }));
+    }
+    return { doctors, patients, users };
   } finally {
     await Promise.all(conns.map((c) => c.close()));
   }
@@ -64,7 +78,7 @@ if (require.main === module) {
     process.exit(1);
   }
   seedDemoData(uri).then(
-    (n) => console.log(`seeded ${n.doctors} doctors, ${n.patients} patients (existing records left as they were)`),
+    (n) => console.log(`seeded ${n.doctors} doctors, ${n.patients} patients, ${n.users} users (existing records left as they were)`),
     (err: unknown) => {
       console.error((err as Error).message);
       process.exit(1);

@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv } from '../platform/services';
 import { startDatabase, type Database } from './db';
+import { DEV_DEFAULTS, loadConfig } from '../platform/config';
 import { seedDemoData } from './seed';
+import { DEMO_PASSWORD, DEMO_USERS } from './seed-data';
 
 /**
  * `npm start`: database, every subgraph, the router and the demo data, one command. Ctrl-C stops
@@ -63,6 +65,7 @@ async function shutdown(code: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const cfg = loadConfig();
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
   await Promise.all(SUBGRAPHS.map((name) => waitForHttp(`http://127.0.0.1:${DEFAULT_PORTS[name]}/ready`, name)));
 
   const seeded = await seedDemoData(db.uri);
-  console.log(`demo data: ${seeded.doctors} doctors and ${seeded.patients} patients added (existing records kept)`);
+  console.log(`demo data: ${seeded.doctors} doctors, ${seeded.patients} patients, ${seeded.users} users added (existing records kept)`);
 
   const routerPort = Number(process.env.PORT ?? DEFAULT_PORTS.router);
   run('router', 'router/index.ts', { ...env, ...urls, PORT: String(routerPort) });
@@ -91,6 +94,11 @@ async function main(): Promise<void> {
       'HealthSync is running.',
       `  GraphQL (and Apollo Sandbox): http://localhost:${routerPort}/graphql`,
       ...SUBGRAPHS.map((n) => `  subgraph ${n.padEnd(14)} http://127.0.0.1:${DEFAULT_PORTS[n]}/graphql (router calls only)`),
+      '',
+      'Sign in with the `login` mutation, then send `Authorization: Bearer <accessToken>`:',
+      `  super admin  ${cfg.SUPERADMIN_EMAIL} / ${process.env.SUPERADMIN_PASSWORD ? '(SUPERADMIN_PASSWORD)' : DEV_DEFAULTS.SUPERADMIN_PASSWORD}`,
+      ...DEMO_USERS.map((u) => `  ${u.role.toLowerCase().padEnd(12)} ${u.email} / ${DEMO_PASSWORD}`),
+      '',
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import { loadConfig, dbName, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
-import type { BaseContext } from '../platform/context';
+import type { SubgraphContext } from '../platform/context';
 import { signIdentity, type Identity } from '../platform/identity';
 import { createLogger } from '../platform/logger';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../platform/subgraph';
@@ -18,6 +18,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DB_PREFIX: `test_${randomBytes(4).toString('hex')}`,
     DB_CONNECT_RETRIES: '2',
+    BCRYPT_ROUNDS: '4',
     ...overrides,
   });
 }
@@ -37,10 +38,6 @@ export async function dropTestDatabases(cfg: Config, services: readonly string[]
   } finally {
     await conn.close();
   }
-}
-
-export function baseContext(identity: Identity = {}): BaseContext {
-  return { identity, requestId: 'test', log: silentLog };
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -85,12 +82,21 @@ export interface TestGraph {
   cfg: Config;
   router: RunningRouter;
   subgraphs: Partial<Record<SubgraphName, RunningSubgraph>>;
+  /** Anonymous call through the router (headers may carry a token). */
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Call through the router with a bearer token. */
+  as<T = Record<string, unknown>>(token: string, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Signs in through the router; returns the access token (throws on failure). */
+  login(email: string, password: string): Promise<string>;
   stop(): Promise<void>;
 }
 
+export const LOGIN = `mutation Login($email: EmailAddress!, $password: String!) {
+  login(email: $email, password: $password) { accessToken refreshToken user { id role } }
+}`;
+
 /** Boots the given subgraphs and the router on free ports against this file's own databases. */
-export async function startTestGraph<T extends BaseContext[]>(
+export async function startTestGraph<T extends SubgraphContext[]>(
   defs: [...{ [K in keyof T]: SubgraphDefinition<T[K]> }],
   overrides: Record<string, string> = {},
 ): Promise<TestGraph> {
@@ -103,11 +109,18 @@ export async function startTestGraph<T extends BaseContext[]>(
     logger: silentLog,
     subgraphUrls: Object.fromEntries(Object.values(subgraphs).map((s) => [s.name, s.url])),
   });
+  const gql: TestGraph['gql'] = (query, variables, headers) => postGraphQL(router.url, query, variables, headers);
   return {
     cfg,
     router,
     subgraphs,
-    gql: (query, variables, headers) => postGraphQL(router.url, query, variables, headers),
+    gql,
+    as: (token, query, variables) => gql(query, variables, { authorization: `Bearer ${token}` }),
+    login: async (email, password) => {
+      const res = await gql<{ login: { accessToken: string } }>(LOGIN, { email, password });
+      if (!res.data?.login) throw new Error(`login ${email} failed: ${JSON.stringify(res.errors)}`);
+      return res.data.login.accessToken;
+    },
     stop: async () => {
       await router.stop();
       await Promise.all(Object.values(subgraphs).map((s) => s.stop()));

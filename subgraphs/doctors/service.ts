@@ -1,5 +1,5 @@
 import type DataLoader from 'dataloader';
-import type { BaseContext } from '../../platform/context';
+import type { SubgraphContext } from '../../platform/context';
 import { notFound } from '../../platform/errors';
 import { byIdLoader } from '../../platform/loaders';
 import { escapeRegex, paginate, type Connection } from '../../platform/pagination';
@@ -8,7 +8,7 @@ import type { CreateDoctorInput, ScheduleWindowInput, UpdateDoctorInput } from '
 import { normaliseSchedule, slotsBetween, type Slot } from './availability';
 import { doctorSortKey, type DoctorDoc, type DoctorModels } from './model';
 
-export interface Context extends BaseContext {
+export interface Context extends SubgraphContext {
   doctors: DoctorService;
   loaders: { doctor: DataLoader<string, DoctorDoc | null> };
 }

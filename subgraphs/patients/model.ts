@@ -113,12 +113,39 @@ const PatientSchema = new Schema<PatientDoc>(
 PatientSchema.index({ sortKey: 1, _id: 1 });
 PatientSchema.index({ email: 1 });
 
+/**
+ * A doctor treats a patient: what lets a DOCTOR see a patient's record. Written when an
+ * appointment is booked (and by the demo seed); never removed by a cancellation, since the
+ * doctor keeps needing the history of someone they saw.
+ */
+export interface CareRelationDoc {
+  _id: Types.ObjectId;
+  patientId: string;
+  doctorId: string;
+  since: Date;
+}
+
+const CareRelationSchema = new Schema<CareRelationDoc>(
+  {
+    patientId: { type: String, required: true },
+    doctorId: { type: String, required: true },
+    since: { type: Date, required: true },
+  },
+  { collection: 'care_relations', versionKey: false },
+);
+CareRelationSchema.index({ doctorId: 1, patientId: 1 }, { unique: true });
+CareRelationSchema.index({ patientId: 1 });
+
 export interface PatientModels {
   Patient: Model<PatientDoc>;
+  CareRelation: Model<CareRelationDoc>;
 }
 
 export async function createPatientModels(conn: Connection): Promise<PatientModels> {
-  const Patient = conn.model<PatientDoc>('Patient', PatientSchema);
-  await Patient.createIndexes();
-  return { Patient };
+  const models = {
+    Patient: conn.model<PatientDoc>('Patient', PatientSchema),
+    CareRelation: conn.model<CareRelationDoc>('CareRelation', CareRelationSchema),
+  };
+  await Promise.all([models.Patient.createIndexes(), models.CareRelation.createIndexes()]);
+  return models;
 }

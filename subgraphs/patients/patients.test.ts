@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { Config } from '../../platform/config';
+import type { Identity } from '../../platform/identity';
 import { dropTestDatabases, openDb, testConfig } from '../../test/helpers';
 import { createPatientModels } from './model';
 import { PatientService } from './service';
@@ -19,6 +20,7 @@ afterAll(async () => {
 });
 
 const base = { dateOfBirth: '1980-05-17', sex: 'FEMALE' as const };
+const admin: Identity = { userId: 'u-admin', role: 'ADMIN' };
 
 describe('PatientService on the real database', () => {
   it('registers, reads back and erases a patient', async () => {
@@ -45,22 +47,22 @@ describe('PatientService on the real database', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: Awaited<ReturnType<PatientService['list']>> = await patients.list({ first: 4, after });
+      const page: Awaited<ReturnType<PatientService['list']>> = await patients.list({ first: 4, after }, admin, patients.loaders());
       seen.push(...page.edges.map((e) => e.node.lastName));
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor;
     }
     expect(seen).toEqual([...names].sort());
-    const found = await patients.list({ search: 'alph' });
+    const found = await patients.list({ search: 'alph' }, admin, patients.loaders());
     expect(found.edges.map((e) => e.node.lastName)).toEqual(['Alpha', 'Alphonse']);
-    const regexChars = await patients.list({ search: '.*' });
+    const regexChars = await patients.list({ search: '.*' }, admin, patients.loaders());
     expect(regexChars.edges).toHaveLength(0);
   });
 
   it('refuses an oversized page and a forged cursor', async () => {
-    await expect(patients.list({ first: 101 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'first' } });
-    await expect(patients.list({ first: 0 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
-    await expect(patients.list({ after: 'not-a-cursor' })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
+    await expect(patients.list({ first: 101 }, admin, patients.loaders())).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'first' } });
+    await expect(patients.list({ first: 0 }, admin, patients.loaders())).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    await expect(patients.list({ after: 'not-a-cursor' }, admin, patients.loaders())).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
   });
 
   it('updates only the given fields, clears optional ones, keeps required ones', async () => {
@@ -101,5 +103,17 @@ describe('PatientService on the real database', () => {
       extensions: { code: 'BAD_USER_INPUT', field: 'takenAt' },
     });
     await expect(patients.addHistory('65e0000000000000000000ff', { condition: 'X' })).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+  });
+
+  it('lists only their own patients to a doctor', async () => {
+    const mine = await patients.register({ ...base, firstName: 'Mine', lastName: 'Treated' });
+    await patients.register({ ...base, firstName: 'Other', lastName: 'Untreated' });
+    await patients.addCareRelation(String(mine._id), 'doc-1');
+    await patients.addCareRelation(String(mine._id), 'doc-1'); // idempotent
+    const doctor: Identity = { userId: 'u-doc', role: 'DOCTOR', doctorId: 'doc-1' };
+    const seen = await patients.list({ first: 100 }, doctor, patients.loaders());
+    expect(seen.edges.map((e) => e.node.lastName)).toEqual(['Treated']);
+    const stranger: Identity = { userId: 'u-doc2', role: 'DOCTOR', doctorId: 'doc-2' };
+    expect((await patients.list({ first: 100 }, stranger, patients.loaders())).edges).toEqual([]);
   });
 });

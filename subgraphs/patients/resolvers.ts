@@ -10,7 +10,7 @@ function isAbnormal(value: number, range?: { low?: number | null; high?: number 
 export const resolvers: Resolvers = {
   Query: {
     patient: (_p, { id }, ctx) => ctx.patients.get(id),
-    patients: (_p, args, ctx) => ctx.patients.list(args),
+    patients: (_p, args, ctx) => ctx.patients.list(args, ctx.identity, ctx.loaders),
   },
   Mutation: {
     registerPatient: (_p, { input }, ctx) => ctx.patients.register(input),

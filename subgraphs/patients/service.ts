@@ -1,7 +1,8 @@
 import { Types } from 'mongoose';
-import type DataLoader from 'dataloader';
-import type { BaseContext } from '../../platform/context';
-import { badInput, notFound } from '../../platform/errors';
+import DataLoader from 'dataloader';
+import type { SubgraphContext } from '../../platform/context';
+import type { Identity } from '../../platform/identity';
+import { badInput, isDuplicateKey, notFound } from '../../platform/errors';
 import { byIdLoader } from '../../platform/loaders';
 import { escapeRegex, paginate, type Connection } from '../../platform/pagination';
 import { assertNotCleared, assertPastDate, assertPastInstant, assertPhone } from '../../platform/validation';
@@ -13,9 +14,13 @@ import type {
 } from './__generated__/resolvers-types';
 import { patientSortKey, type PatientDoc, type PatientModels } from './model';
 
-export interface Context extends BaseContext {
+export interface Context extends SubgraphContext {
   patients: PatientService;
-  loaders: { patient: DataLoader<string, PatientDoc | null> };
+  loaders: {
+    patient: DataLoader<string, PatientDoc | null>;
+    /** doctorId → ids of the patients that doctor treats (once per request). */
+    patientsOfDoctor: DataLoader<string, Set<string>>;
+  };
 }
 
 /** Domain rules of patient records: validation, state changes, lookups. */
@@ -26,7 +31,22 @@ export class PatientService {
   ) {}
 
   loaders(): Context['loaders'] {
-    return { patient: byIdLoader(this.models.Patient) };
+    return {
+      patient: byIdLoader(this.models.Patient),
+      patientsOfDoctor: new DataLoader(async (doctorIds) => {
+        const rows = await this.models.CareRelation.find({ doctorId: { $in: doctorIds } }, { patientId: 1, doctorId: 1 }).lean();
+        return doctorIds.map((d) => new Set(rows.filter((r) => r.doctorId === d).map((r) => r.patientId)));
+      }),
+    };
+  }
+
+  /** Records that a doctor treats a patient (idempotent). */
+  async addCareRelation(patientId: string, doctorId: string): Promise<void> {
+    try {
+      await this.models.CareRelation.create({ patientId, doctorId, since: new Date() });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
   }
 
   async get(id: string): Promise<PatientDoc> {
@@ -35,9 +55,14 @@ export class PatientService {
     return doc;
   }
 
-  list(args: { search?: string | null; first?: number | null; after?: string | null }): Promise<Connection<PatientDoc>> {
+  /** Patients the caller may list: everyone for staff, only their own patients for a doctor. */
+  async list(
+    args: { search?: string | null; first?: number | null; after?: string | null },
+    identity: Identity,
+    loaders: Context['loaders'],
+  ): Promise<Connection<PatientDoc>> {
     const search = args.search?.trim();
-    const filter = search
+    const filter: Record<string, unknown> = search
       ? {
           $or: [
             { firstName: { $regex: `^${escapeRegex(search)}`, $options: 'i' } },
@@ -46,6 +71,10 @@ export class PatientService {
           ],
         }
       : {};
+    if (identity.role === 'DOCTOR') {
+      const own = identity.doctorId ? [...(await loaders.patientsOfDoctor.load(identity.doctorId))] : [];
+      filter._id = { $in: own.map((id) => new Types.ObjectId(id)) };
+    }
     return paginate(this.models.Patient, filter, 'sortKey', args);
   }
 

@@ -1,0 +1,235 @@
+import {
+  defaultFieldResolver,
+  getNamedType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  Kind,
+  type SelectionNode,
+  type GraphQLField,
+  type GraphQLFieldResolver,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+} from 'graphql';
+import type { AuditOperation } from './audit';
+import type { BaseContext, SubgraphContext } from './context';
+import { forbidden, unauthenticated } from './errors';
+import type { Role } from './identity';
+
+/**
+ * Declarative, default-deny access control for a subgraph.
+ *
+ * A policy names, per object type, a rule for every field (or `'*'` for the fields it does not
+ * name) and optionally an `__object` guard that every object of that type must pass wherever it
+ * appears: a query result, a mutation result, a nested field or a federation entity reference.
+ * `applyAccessPolicy` refuses to start a schema with a field no rule covers, so a new field cannot
+ * ship without a decision. PHI types name how to audit them: every guarded read, allowed or denied,
+ * and every audited mutation is written to the audit trail.
+ */
+export interface RuleInput<TCtx> {
+  ctx: TCtx;
+  args: Record<string, unknown>;
+  parent: unknown;
+}
+export type Rule<TCtx> = (input: RuleInput<TCtx>) => boolean | Promise<boolean>;
+
+export interface MutationAudit {
+  entityType: string;
+  operation: AuditOperation;
+  /** Id of the record the mutation touches; for CREATE taken from the result. */
+  entityId: (args: Record<string, unknown>, result: unknown) => string | null;
+  fields?: (args: Record<string, unknown>) => string[];
+}
+
+export interface FieldPolicy<TCtx> {
+  rule: Rule<TCtx>;
+  audit?: MutationAudit;
+}
+
+export interface TypePolicy<TCtx> {
+  /** Guard every object of this type must pass, wherever it is returned. */
+  __object?: Rule<TCtx>;
+  /** For PHI types: how to name an object in the audit trail. */
+  __audit?: { entityType: string; id: (obj: unknown) => string | null };
+  [field: string]: Rule<TCtx> | FieldPolicy<TCtx> | TypePolicy<TCtx>['__audit'] | undefined;
+}
+
+export type AccessPolicy<TCtx> = Record<string, TypePolicy<TCtx>>;
+
+// ---- rule helpers -------------------------------------------------------------------------
+
+export const allow: Rule<unknown> = () => true;
+export const deny: Rule<unknown> = () => false;
+export const authenticated: Rule<BaseContext> = ({ ctx }) => Boolean(ctx.identity.userId && ctx.identity.role);
+export function roles(...allowed: Role[]): Rule<BaseContext> {
+  return ({ ctx }) => ctx.identity.role !== undefined && allowed.includes(ctx.identity.role);
+}
+export function anyOf<TCtx>(...rules: Rule<TCtx>[]): Rule<TCtx> {
+  return async (input) => {
+    for (const r of rules) if (await r(input)) return true;
+    return false;
+  };
+}
+export function allOf<TCtx>(...rules: Rule<TCtx>[]): Rule<TCtx> {
+  return async (input) => {
+    for (const r of rules) if (!(await r(input))) return false;
+    return true;
+  };
+}
+
+// ---- enforcement --------------------------------------------------------------------------
+
+/** Types the federation machinery owns; their fields are not ours to authorise. */
+const FEDERATION_TYPES = new Set(['_Service']);
+const FEDERATION_QUERY_FIELDS = new Set(['_entities', '_service']);
+
+function fieldPolicy<TCtx>(policy: TypePolicy<TCtx> | undefined, field: string): FieldPolicy<TCtx> | undefined {
+  const entry = policy?.[field] ?? policy?.['*'];
+  if (!entry) return undefined;
+  return typeof entry === 'function' ? { rule: entry as Rule<TCtx> } : (entry as FieldPolicy<TCtx>);
+}
+
+/** Names of the sub-fields selected on an object, for the audit trail. */
+function selectedFields(info: GraphQLResolveInfo): string[] {
+  const names = new Set<string>();
+  const visit = (selections: readonly SelectionNode[]) => {
+    for (const sel of selections) {
+      if (sel.kind === Kind.FIELD && !sel.name.value.startsWith('__')) names.add(sel.name.value);
+      else if (sel.kind === Kind.INLINE_FRAGMENT) visit(sel.selectionSet.selections);
+    }
+  };
+  for (const node of info.fieldNodes) visit(node.selectionSet?.selections ?? []);
+  return [...names];
+}
+
+function deniedError(ctx: BaseContext) {
+  return ctx.identity.userId ? forbidden() : unauthenticated();
+}
+
+/** Lists every object field that no rule covers: the coverage check and its test use this. */
+export function uncoveredFields<TCtx>(schema: GraphQLSchema, policy: AccessPolicy<TCtx>): string[] {
+  const missing: string[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__') || FEDERATION_TYPES.has(type.name)) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (type === schema.getQueryType() && FEDERATION_QUERY_FIELDS.has(field.name)) continue;
+      if (!fieldPolicy(policy[type.name], field.name)) missing.push(`${type.name}.${field.name}`);
+    }
+  }
+  return missing;
+}
+
+interface Guarded<TCtx> {
+  rule: Rule<TCtx>;
+  audit?: TypePolicy<TCtx>['__audit'];
+}
+
+/**
+ * Wraps every resolver of the schema with its rule, every field returning a guarded type with the
+ * type's guard, and every entity reference resolver likewise. Throws when a field has no rule.
+ */
+export function applyAccessPolicy<TCtx extends SubgraphContext>(schema: GraphQLSchema, policy: AccessPolicy<TCtx>): GraphQLSchema {
+  const missing = uncoveredFields(schema, policy);
+  if (missing.length) throw new Error(`No access rule for: ${missing.join(', ')} (add them to the service's access.ts)`);
+
+  const guards = new Map<string, Guarded<TCtx>>();
+  for (const [typeName, p] of Object.entries(policy)) {
+    if (p.__object) guards.set(typeName, { rule: p.__object, audit: p.__audit });
+  }
+
+  const checkObject = async (obj: unknown, typeName: string, ctx: TCtx, fields: string[]): Promise<boolean> => {
+    const guard = guards.get(typeName);
+    if (!guard || obj === null || obj === undefined) return true;
+    const ok = await guard.rule({ ctx, args: {}, parent: obj });
+    if (guard.audit) {
+      ctx.audit.record({
+        entityType: guard.audit.entityType,
+        entityId: guard.audit.id(obj),
+        operation: 'READ',
+        fields,
+        outcome: ok ? 'ALLOWED' : 'DENIED',
+      });
+    }
+    return ok;
+  };
+
+  const guardResult = async (value: unknown, type: GraphQLOutputType, ctx: TCtx, info: GraphQLResolveInfo): Promise<unknown> => {
+    const named = getNamedType(type);
+    if (!guards.has(named.name)) return value;
+    const inner = isNonNullType(type) ? type.ofType : type;
+    if (isListType(inner) && Array.isArray(value)) {
+      // Lists drop what the caller may not see; services filter in their queries first.
+      const keep = await Promise.all(value.map((v) => checkObject(v, named.name, ctx, selectedFields(info))));
+      return value.filter((_v, i) => keep[i]);
+    }
+    if (!(await checkObject(value, named.name, ctx, selectedFields(info)))) throw deniedError(ctx);
+    return value;
+  };
+
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__') || FEDERATION_TYPES.has(type.name)) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (type === schema.getQueryType() && FEDERATION_QUERY_FIELDS.has(field.name)) continue;
+      wrapField(type, field, fieldPolicy(policy[type.name], field.name)!, guardResult);
+    }
+    wrapReference(type, guards, checkObject, deniedError);
+  }
+  return schema;
+}
+
+function wrapField<TCtx extends SubgraphContext>(
+  type: GraphQLObjectType,
+  field: GraphQLField<unknown, TCtx>,
+  fp: FieldPolicy<TCtx>,
+  guardResult: (value: unknown, type: GraphQLOutputType, ctx: TCtx, info: GraphQLResolveInfo) => Promise<unknown>,
+): void {
+  const resolve: GraphQLFieldResolver<unknown, TCtx> = field.resolve ?? defaultFieldResolver;
+  field.resolve = async (parent, args: Record<string, unknown>, ctx, info) => {
+    const allowed = await fp.rule({ ctx, args, parent });
+    const audit = fp.audit;
+    if (!allowed) {
+      if (audit) {
+        ctx.audit.record({ entityType: audit.entityType, entityId: audit.entityId(args, null), operation: audit.operation, fields: audit.fields?.(args) ?? [], outcome: 'DENIED' });
+      } else if (type.name === 'Query' || type.name === 'Mutation') {
+        ctx.log.warn({ field: `${type.name}.${field.name}`, role: ctx.identity.role ?? null }, 'access denied');
+      }
+      throw deniedError(ctx);
+    }
+    let result: unknown;
+    try {
+      result = await resolve(parent, args, ctx, info);
+    } catch (err) {
+      if (audit) {
+        ctx.audit.record({ entityType: audit.entityType, entityId: audit.entityId(args, null), operation: audit.operation, fields: audit.fields?.(args) ?? [], outcome: 'FAILED', reason: (err as Error).message });
+      }
+      throw err;
+    }
+    if (audit) {
+      ctx.audit.record({ entityType: audit.entityType, entityId: audit.entityId(args, result), operation: audit.operation, fields: audit.fields?.(args) ?? [], outcome: 'ALLOWED' });
+    }
+    return guardResult(result, field.type, ctx, info);
+  };
+}
+
+type ReferenceResolver<TCtx> = (ref: object, ctx: TCtx, info: GraphQLResolveInfo) => unknown;
+
+function wrapReference<TCtx extends SubgraphContext>(
+  type: GraphQLObjectType,
+  guards: Map<string, Guarded<TCtx>>,
+  checkObject: (obj: unknown, typeName: string, ctx: TCtx, fields: string[]) => Promise<boolean>,
+  denied: (ctx: BaseContext) => Error,
+): void {
+  const sub = (type.extensions as { apollo?: { subgraph?: { resolveReference?: ReferenceResolver<TCtx> } } }).apollo?.subgraph;
+  const original = sub?.resolveReference;
+  if (!sub || !original) return;
+  if (!guards.has(type.name)) {
+    throw new Error(`Entity ${type.name} has a reference resolver but no __object guard in the access policy`);
+  }
+  sub.resolveReference = async (ref, ctx, info) => {
+    const obj = await original(ref, ctx, info);
+    if (!(await checkObject(obj, type.name, ctx, selectedFields(info)))) throw denied(ctx);
+    return obj;
+  };
+}

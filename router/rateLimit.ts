@@ -1,0 +1,36 @@
+import { GraphQLError } from 'graphql';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { ErrorCode } from '../platform/errors';
+import type { Identity } from '../platform/identity';
+
+/**
+ * Requests per minute per signed-in user, and per IP address for anonymous callers (who can only
+ * sign in). Counted in this router instance's memory: with N instances behind a balancer the
+ * effective limit is N times higher; account lock-out after failed sign-ins is cluster-wide anyway.
+ */
+export class RequestRateLimiter {
+  private readonly users: RateLimiterMemory;
+  private readonly anonymous: RateLimiterMemory;
+
+  constructor(perMinute: number, anonymousPerMinute: number) {
+    this.users = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix: 'user' });
+    this.anonymous = new RateLimiterMemory({ points: anonymousPerMinute, duration: 60, keyPrefix: 'ip' });
+  }
+
+  async consume(identity: Identity, ip: string): Promise<void> {
+    const [limiter, key] = identity.userId ? [this.users, identity.userId] : [this.anonymous, ip];
+    try {
+      await limiter.consume(key);
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      throw new GraphQLError(`Too many requests; retry in ${retryAfter} second(s)`, {
+        extensions: {
+          code: ErrorCode.RATE_LIMITED,
+          retryAfterSeconds: retryAfter,
+          http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
+        },
+      });
+    }
+  }
+}

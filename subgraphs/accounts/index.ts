@@ -1,0 +1,23 @@
+import path from 'node:path';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { AUDIT_DB, auditModel } from '../../platform/audit';
+import { dbName } from '../../platform/config';
+import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgraph';
+import { access } from './access';
+import { createAccountModels } from './model';
+import { resolvers } from './resolvers';
+import { AccountService, type Context } from './service';
+
+export const accountsSubgraph: SubgraphDefinition<Context> = {
+  name: 'accounts',
+  schemaPath: path.join(__dirname, 'schema.graphql'),
+  resolvers: resolvers as GraphQLResolverMap<Context>,
+  access,
+  async setup(conn, log, cfg) {
+    const service = new AccountService(await createAccountModels(conn), await auditModel(conn, dbName(cfg, AUDIT_DB)), cfg);
+    if (await service.bootstrapSuperAdmin()) log.info({ email: cfg.SUPERADMIN_EMAIL }, 'created the first super admin');
+    return (base) => ({ ...base, accounts: service, loaders: service.loaders() });
+  },
+};
+
+if (require.main === module) runSubgraphMain(accountsSubgraph);
