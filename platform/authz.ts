@@ -13,7 +13,7 @@ import {
   type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
-import type { AuditOperation } from './audit';
+import type { AuditOperation, AuditOutcome } from './audit';
 import type { BaseContext, SubgraphContext } from './context';
 import { forbidden, unauthenticated } from './errors';
 import type { Role } from './identity';
@@ -35,17 +35,22 @@ export interface RuleInput<TCtx> {
 }
 export type Rule<TCtx> = (input: RuleInput<TCtx>) => boolean | Promise<boolean>;
 
-export interface MutationAudit {
+/**
+ * How a root field is audited. Writes are recorded allowed, denied or failed; READ fields only
+ * when denied or failed, since every record actually read is recorded by its type's guard.
+ */
+export interface FieldAudit {
   entityType: string;
   operation: AuditOperation;
-  /** Id of the record the mutation touches; for CREATE taken from the result. */
+  /** Id of the record the field touches (null for a list); for CREATE taken from the result. */
   entityId: (args: Record<string, unknown>, result: unknown) => string | null;
+  /** Fields written (default: the fields selected on the result). */
   fields?: (args: Record<string, unknown>) => string[];
 }
 
 export interface FieldPolicy<TCtx> {
   rule: Rule<TCtx>;
-  audit?: MutationAudit;
+  audit?: FieldAudit;
 }
 
 export interface TypePolicy<TCtx> {
@@ -186,13 +191,22 @@ function wrapField<TCtx extends SubgraphContext>(
   guardResult: (value: unknown, type: GraphQLOutputType, ctx: TCtx, info: GraphQLResolveInfo) => Promise<unknown>,
 ): void {
   const resolve: GraphQLFieldResolver<unknown, TCtx> = field.resolve ?? defaultFieldResolver;
+  const audit = fp.audit;
+  const record = (ctx: TCtx, args: Record<string, unknown>, info: GraphQLResolveInfo, result: unknown, outcome: AuditOutcome, reason?: string) => {
+    if (!audit) return;
+    ctx.audit.record({
+      entityType: audit.entityType,
+      entityId: audit.entityId(args, result),
+      operation: audit.operation,
+      fields: audit.fields?.(args) ?? selectedFields(info),
+      outcome,
+      ...(reason ? { reason } : {}),
+    });
+  };
   field.resolve = async (parent, args: Record<string, unknown>, ctx, info) => {
-    const allowed = await fp.rule({ ctx, args, parent });
-    const audit = fp.audit;
-    if (!allowed) {
-      if (audit) {
-        ctx.audit.record({ entityType: audit.entityType, entityId: audit.entityId(args, null), operation: audit.operation, fields: audit.fields?.(args) ?? [], outcome: 'DENIED' });
-      } else if (type.name === 'Query' || type.name === 'Mutation') {
+    if (!(await fp.rule({ ctx, args, parent }))) {
+      record(ctx, args, info, null, 'DENIED');
+      if (!audit && (type.name === 'Query' || type.name === 'Mutation')) {
         ctx.log.warn({ field: `${type.name}.${field.name}`, role: ctx.identity.role ?? null }, 'access denied');
       }
       throw deniedError(ctx);
@@ -201,14 +215,10 @@ function wrapField<TCtx extends SubgraphContext>(
     try {
       result = await resolve(parent, args, ctx, info);
     } catch (err) {
-      if (audit) {
-        ctx.audit.record({ entityType: audit.entityType, entityId: audit.entityId(args, null), operation: audit.operation, fields: audit.fields?.(args) ?? [], outcome: 'FAILED', reason: (err as Error).message });
-      }
+      record(ctx, args, info, null, 'FAILED', (err as Error).message);
       throw err;
     }
-    if (audit) {
-      ctx.audit.record({ entityType: audit.entityType, entityId: audit.entityId(args, result), operation: audit.operation, fields: audit.fields?.(args) ?? [], outcome: 'ALLOWED' });
-    }
+    if (audit?.operation !== 'READ') record(ctx, args, info, result, 'ALLOWED');
     return guardResult(result, field.type, ctx, info);
   };
 }

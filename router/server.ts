@@ -65,12 +65,13 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   });
 
   const production = cfg.NODE_ENV === 'production';
-  // Depth, alias, cost, token and directive limits, checked before anything is planned or fetched.
+  // Depth, alias, cost and directive limits, checked before anything is planned or fetched. The
+  // token limit is graphql-js's own parser option (armor's version answers HTTP 500).
   const armor = new ApolloArmor({
     maxDepth: { n: cfg.MAX_QUERY_DEPTH },
     maxAliases: { n: cfg.MAX_ALIASES },
     costLimit: { maxCost: cfg.MAX_QUERY_COST },
-    maxTokens: { n: cfg.MAX_QUERY_TOKENS },
+    maxTokens: { enabled: false },
     maxDirectives: { n: 50 },
     blockFieldSuggestion: { enabled: production },
   }).protect();
@@ -85,6 +86,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     csrfPrevention: true,
     introspection: !production,
     allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: cfg.MAX_QUERY_TOKENS },
     includeStacktraceInErrorResponses: false,
     validationRules: armor.validationRules,
     formatError: toClientError,

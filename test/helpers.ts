@@ -84,7 +84,7 @@ export interface TestGraph {
   subgraphs: Partial<Record<SubgraphName, RunningSubgraph>>;
   /** Anonymous call through the router (headers may carry a token). */
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
-  /** Call through the router with a bearer token. */
+  /** Call through the router with a bearer token ('' = anonymous). */
   as<T = Record<string, unknown>>(token: string, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   /** Signs in through the router; returns the access token (throws on failure). */
   login(email: string, password: string): Promise<string>;
@@ -115,7 +115,7 @@ export async function startTestGraph<T extends SubgraphContext[]>(
     router,
     subgraphs,
     gql,
-    as: (token, query, variables) => gql(query, variables, { authorization: `Bearer ${token}` }),
+    as: (token, query, variables) => gql(query, variables, token ? { authorization: `Bearer ${token}` } : {}),
     login: async (email, password) => {
       const res = await gql<{ login: { accessToken: string } }>(LOGIN, { email, password });
       if (!res.data?.login) throw new Error(`login ${email} failed: ${JSON.stringify(res.errors)}`);

@@ -32,8 +32,8 @@ const inputFields = ({ input }: Record<string, unknown>) => Object.keys((input a
  */
 export const access: AccessPolicy<Context> = {
   Query: {
-    patient: canSee(fromArg('id')),
-    patients: anyOf<Context>(staff, roles('DOCTOR')),
+    patient: { rule: canSee(fromArg('id')), audit: { entityType: 'Patient', operation: 'READ', entityId: (a) => String(a.id) } },
+    patients: { rule: anyOf<Context>(staff, roles('DOCTOR')), audit: { entityType: 'Patient', operation: 'READ', entityId: () => null } },
   },
   Mutation: {
     registerPatient: {
