@@ -70,7 +70,7 @@ export class AuditBuffer {
   record(entry: Pick<AuditEntry, 'entityType' | 'entityId' | 'operation' | 'fields' | 'outcome'> & { reason?: string }): void {
     this.entries.push({
       at: new Date(),
-      userId: this.identity.userId ?? null,
+      userId: this.identity.userId ?? (this.identity.service ? `service:${this.identity.service}` : null),
       role: this.identity.role ?? null,
       requestId: this.requestId,
       service: this.service,

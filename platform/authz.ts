@@ -68,6 +68,8 @@ export type AccessPolicy<TCtx> = Record<string, TypePolicy<TCtx>>;
 export const allow: Rule<unknown> = () => true;
 export const deny: Rule<unknown> = () => false;
 export const authenticated: Rule<BaseContext> = ({ ctx }) => Boolean(ctx.identity.userId && ctx.identity.role);
+/** Another HealthSync service calling through platform/serviceClient.ts (never a user). */
+export const internalService: Rule<BaseContext> = ({ ctx }) => Boolean(ctx.identity.service);
 export function roles(...allowed: Role[]): Rule<BaseContext> {
   return ({ ctx }) => ctx.identity.role !== undefined && allowed.includes(ctx.identity.role);
 }
@@ -110,7 +112,7 @@ function selectedFields(info: GraphQLResolveInfo): string[] {
 }
 
 function deniedError(ctx: BaseContext) {
-  return ctx.identity.userId ? forbidden() : unauthenticated();
+  return ctx.identity.userId || ctx.identity.service ? forbidden() : unauthenticated();
 }
 
 /** Lists every object field that no rule covers: the coverage check and its test use this. */

@@ -1,10 +1,18 @@
 import { z } from 'zod';
+import { SUBGRAPHS, subgraphUrlEnv } from './services';
 
 /**
  * Validated configuration from the environment. Every process reads it through loadConfig();
  * a bad value stops the process at start-up with one readable message.
  */
+/** SUBGRAPH_<NAME>_URL: where the router and other services reach a subgraph. */
+const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((n) => [subgraphUrlEnv(n), z.string().url().optional()])) as Record<
+  `SUBGRAPH_${Uppercase<(typeof SUBGRAPHS)[number]>}_URL`,
+  z.ZodOptional<z.ZodString>
+>;
+
 const schema = z.object({
+  ...subgraphUrls,
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: z.string().min(1).optional(),
@@ -28,9 +36,28 @@ const schema = z.object({
   MAX_QUERY_COST: z.coerce.number().int().positive().default(5000),
   MAX_QUERY_TOKENS: z.coerce.number().int().positive().default(3000),
   MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(102_400),
+  /** How often Agenda workers look for due jobs, and how long a job's lock lives. */
+  JOBS_PROCESS_EVERY_MS: z.coerce.number().int().min(50).default(1000),
+  JOB_LOCK_LIFETIME_MS: z.coerce.number().int().min(500).default(60_000),
+  /** How often each service's outbox relay sweeps for events not handed on yet. */
+  OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).default(5),
   DB_CONNECT_RETRIES: z.coerce.number().int().min(0).default(10),
+  /** Emit driver command events (the N+1 test counts queries with them). */
+  DB_MONITOR_COMMANDS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   CLINIC_TIME_ZONE: z.string().default('Europe/Berlin'),
+  CLINIC_NAME: z.string().min(1).default('HealthSync Clinic'),
+  /** Delivery attempts of one notification before it is FAILED. */
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  /** How often medication reminders are swept (each dose's reminder still goes out once). */
+  /** How often the analytics job recomputes the materialised reports. */
+  ANALYTICS_REFRESH_SECONDS: z.coerce.number().int().min(1).default(300),
+  MEDICATION_REMINDER_EVERY_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
+  /** Fault injection for tests only: a notifications worker pauses this long before delivering. */
+  NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS: z.coerce.number().int().min(0).default(0),
   /** Interface subgraphs listen on: loopback by default, 0.0.0.0 inside containers. */
   HOST: z.string().default('127.0.0.1'),
 });

@@ -25,6 +25,7 @@ export async function connectDb(cfg: Config, service: string, log: Logger): Prom
       dbName: name,
       serverSelectionTimeoutMS: 3_000,
       autoIndex: false,
+      monitorCommands: cfg.DB_MONITOR_COMMANDS,
     });
     try {
       await conn.asPromise();

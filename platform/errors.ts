@@ -34,9 +34,15 @@ export const forbidden = (message = 'You are not allowed to do this'): GraphQLEr
 export const unauthenticated = (message = 'Sign in first'): GraphQLError =>
   appError(ErrorCode.UNAUTHENTICATED, message);
 
-/** True for a MongoDB duplicate-key error (unique index violated). */
+/**
+ * True for a duplicate-key error (unique index violated). MongoDB says code 11000 everywhere;
+ * FerretDB 1.24 (SQLite) does too for inserts, but an update through findAndModify that hits a
+ * unique index fails with a generic error whose message carries SQLite's "UNIQUE constraint failed".
+ */
 export function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  return code === 11000 || (typeof message === 'string' && message.includes('UNIQUE constraint failed'));
 }
 
 /**

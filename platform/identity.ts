@@ -4,12 +4,16 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export const ROLES = ['SUPER_ADMIN', 'ADMIN', 'DOCTOR', 'NURSE', 'PHARMACIST', 'PATIENT'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Who is asking. Anonymous callers have no userId and role. */
+/**
+ * Who is asking. Anonymous callers have no userId and role. A HealthSync service calling another
+ * one (platform/serviceClient.ts) is named in `service`; only services set it, never the router.
+ */
 export interface Identity {
   userId?: string;
   role?: Role;
   patientId?: string;
   doctorId?: string;
+  service?: string;
 }
 
 /** Headers the router sets on every subgraph call. */

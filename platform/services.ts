@@ -1,11 +1,16 @@
 /** The services of the graph and their default ports: the one list every script and test reads. */
-export const SUBGRAPHS = ['accounts', 'patients', 'doctors'] as const;
+/** In start-up order: a service starts after those it calls. */
+export const SUBGRAPHS = ['accounts', 'patients', 'doctors', 'appointments', 'medications', 'notifications', 'analytics'] as const;
 export type SubgraphName = (typeof SUBGRAPHS)[number];
 
 export const DEFAULT_PORTS: Record<SubgraphName | 'router' | 'db', number> = {
   router: 4000,
   patients: 4001,
   doctors: 4002,
+  appointments: 4003,
+  medications: 4004,
+  notifications: 4005,
+  analytics: 4006,
   accounts: 4007,
   db: 27018,
 };

@@ -31,8 +31,12 @@ export interface SubgraphDefinition<TCtx extends SubgraphContext> {
   resolvers: GraphQLResolverMap<TCtx>;
   /** Who may do what: every field of the schema must be covered (platform/authz.ts). */
   access: AccessPolicy<TCtx>;
-  /** Creates models and indexes on the service's own connection; returns the per-request context factory. */
-  setup(conn: Connection, log: Logger, cfg: Config): Promise<(base: SubgraphContext) => TCtx>;
+  /**
+   * Creates models and indexes on the service's own connection, starts what runs in the
+   * background (Agenda workers, relays; stopped through `onStop`), and returns the per-request
+   * context factory.
+   */
+  setup(conn: Connection, log: Logger, cfg: Config, onStop: (fn: () => Promise<void>) => void): Promise<(base: SubgraphContext) => TCtx>;
 }
 
 export interface RunningSubgraph {
@@ -51,7 +55,8 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
   const cfg = opts.config ?? loadConfig();
   const log = opts.logger ?? createLogger(def.name, cfg.LOG_LEVEL);
   const conn = await connectDb(cfg, def.name, log);
-  const makeContext = await def.setup(conn, log, cfg);
+  const stopHooks: (() => Promise<void>)[] = [];
+  const makeContext = await def.setup(conn, log, cfg, (fn) => stopHooks.push(fn));
   const audit = await auditModel(conn, dbName(cfg, AUDIT_DB));
 
   const typeDefs = parse(readFileSync(def.schemaPath, 'utf8'));
@@ -125,6 +130,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     stop: () =>
       (stopping ??= (async () => {
         await server.stop();
+        for (const hook of stopHooks.reverse()) await hook().catch((err: Error) => log.error({ err: err.message }, 'stop hook failed'));
         await conn.close();
         log.info('subgraph stopped');
       })()),

@@ -1,6 +1,17 @@
 import { DateTime } from 'luxon';
-import { badInput } from '../../platform/errors';
-import { WEEKDAYS, type ScheduleWindowDoc } from './model';
+import { badInput } from './errors';
+
+export const WEEKDAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** A recurring working window in a doctor's weekly schedule, local to the doctor's time zone. */
+export interface ScheduleWindowDoc {
+  weekday: Weekday;
+  /** HH:MM in the doctor's zone. */
+  start: string;
+  end: string;
+  slotMinutes: number;
+}
 
 export const MAX_SLOT_RANGE_DAYS = 31;
 

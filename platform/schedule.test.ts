@@ -1,6 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { normaliseSchedule, slotsBetween } from './availability';
-import type { ScheduleWindowDoc } from './model';
+import { normaliseSchedule, slotsBetween, type ScheduleWindowDoc } from './schedule';
 
 const longAgo = new Date('2000-01-01T00:00:00Z');
 

@@ -1,0 +1,56 @@
+import { Agenda, type Job } from 'agenda';
+import { dbName, type Config } from './config';
+import type { Logger } from './logger';
+
+export type { Job };
+
+/** Agenda keeps every service's jobs in one database, `<prefix>_jobs`; each job runs once cluster-wide. */
+export const JOBS_DB = 'jobs';
+
+/** mongodb://host[,host]/[db][?opts] with the database part replaced. */
+export function uriWithDb(uri: string, db: string): string {
+  const m = /^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?([^?]*)(\?.*)?$/.exec(uri);
+  if (!m) throw new Error('MONGODB_URI is not a mongodb:// URI');
+  return `${m[1]}/${db}${m[3] ?? ''}`;
+}
+
+/**
+ * An Agenda for one service: its worker name, the shared jobs database, lock lifetime and poll
+ * interval from config. Failed jobs are logged; `stop()` unlocks running jobs so another
+ * instance takes them over.
+ */
+export async function startAgenda(cfg: Config, service: string, log: Logger, define: (agenda: Agenda) => void | Promise<void>): Promise<Agenda> {
+  const agenda = new Agenda({
+    name: `${service}-${process.pid}`,
+    db: { address: uriWithDb(cfg.MONGODB_URI!, dbName(cfg, JOBS_DB)), collection: 'agendaJobs' },
+    // human-interval reads "100 milliseconds" as 100 000 ms; seconds with decimals parse right.
+    processEvery: `${cfg.JOBS_PROCESS_EVERY_MS / 1000} seconds`,
+    defaultLockLifetime: cfg.JOB_LOCK_LIFETIME_MS,
+  });
+  agenda.on('fail', (err: Error, job: Job) => log.error({ err: err.message, job: job.attrs.name, jobId: String(job.attrs._id) }, 'job failed'));
+  await new Promise<void>((resolve, reject) => {
+    agenda.once('ready', () => resolve());
+    agenda.once('error', reject);
+  });
+  agenda.removeAllListeners('error');
+  // Without a listener an 'error' event would throw and take the process down.
+  agenda.on('error', (err: Error) => log.error({ err: err.message }, 'job scheduler error'));
+  await define(agenda);
+  await agenda.start();
+  return agenda;
+}
+
+/** Seconds to wait before retry n (1, 2, …): 5 s, 10 s, 20 s … capped at 10 minutes. */
+export function backoffSeconds(attempt: number): number {
+  return Math.min(5 * 2 ** (attempt - 1), 600);
+}
+
+/**
+ * Stops taking new jobs, lets running ones finish (at most `graceMs`), unlocks what is left for
+ * another instance, and closes the connection.
+ */
+export async function stopAgenda(agenda: Agenda, graceMs = 5_000): Promise<void> {
+  await Promise.race([agenda.drain(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+  await agenda.stop();
+  await agenda.close({ force: true });
+}

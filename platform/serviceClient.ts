@@ -1,0 +1,65 @@
+import type { Config } from './config';
+import { appError, ErrorCode } from './errors';
+import { signIdentity } from './identity';
+import { defaultSubgraphUrl, subgraphUrlEnv, type SubgraphName } from './services';
+
+interface GraphQLAnswer<T> {
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string } & Record<string, unknown> }[];
+}
+
+/**
+ * How one HealthSync service asks another: a GraphQL call straight to the other subgraph, signed
+ * with the internal secret as `{ service: <caller> }`, carrying the user's request id. Coded
+ * errors of the callee pass through; a callee that is down or slow is SUBGRAPH_UNAVAILABLE.
+ */
+export class ServiceClient {
+  constructor(
+    private readonly cfg: Config,
+    private readonly caller: SubgraphName,
+  ) {}
+
+  private url(target: SubgraphName): string {
+    return this.cfg[subgraphUrlEnv(target) as keyof Config] as string | undefined ?? defaultSubgraphUrl(target);
+  }
+
+  async query<T>(target: SubgraphName, query: string, variables: Record<string, unknown>, requestId: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.url(target), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signIdentity({ service: this.caller }, this.cfg.INTERNAL_SECRET, requestId) },
+        body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(this.cfg.SUBGRAPH_TIMEOUT_MS),
+      });
+    } catch {
+      throw appError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The ${target} service is unavailable right now; please try again shortly`, { serviceName: target });
+    }
+    let body: GraphQLAnswer<T>;
+    try {
+      body = (await res.json()) as GraphQLAnswer<T>;
+    } catch {
+      throw appError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The ${target} service answered ${res.status}`, { serviceName: target });
+    }
+    const first = body.errors?.[0];
+    if (first) {
+      const code = first.extensions?.code;
+      if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR && (Object.values(ErrorCode) as string[]).includes(code)) {
+        throw appError(code as ErrorCode, first.message, { serviceName: target });
+      }
+      throw appError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The ${target} service failed to answer`, { serviceName: target });
+    }
+    return body.data as T;
+  }
+
+  /** Federation entity lookup: one object (or null) per id, in order. */
+  async entities<T>(target: SubgraphName, typename: string, ids: string[], selection: string, requestId: string): Promise<(T | null)[]> {
+    const data = await this.query<{ _entities: (T | null)[] }>(
+      target,
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on ${typename} { ${selection} } } }`,
+      { r: ids.map((id) => ({ __typename: typename, id })) },
+      requestId,
+    );
+    return data._entities;
+  }
+}
