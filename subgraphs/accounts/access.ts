@@ -1,4 +1,4 @@
-import { allow, authenticated, roles, type AccessPolicy } from '../../platform/authz';
+import { allow, anyOf, authenticated, internalService, roles, type AccessPolicy } from '../../platform/authz';
 import type { Context } from './service';
 
 const superAdmin = roles('SUPER_ADMIN');
@@ -8,7 +8,8 @@ export const access: AccessPolicy<Context> = {
   Query: {
     me: authenticated,
     user: superAdmin,
-    users: superAdmin,
+    // Notifications looks up pharmacists and admins to alert.
+    users: anyOf(superAdmin, internalService),
     auditLog: superAdmin,
   },
   Mutation: {

@@ -3,6 +3,7 @@ import bcrypt from 'bcryptjs';
 import type DataLoader from 'dataloader';
 import type { Model } from 'mongoose';
 import type { AuditEntryDoc } from '../../platform/audit';
+import { Claims, claimsModel } from '../../platform/claim';
 import type { Config } from '../../platform/config';
 import type { SubgraphContext } from '../../platform/context';
 import { appError, badInput, conflict, ErrorCode, isDuplicateKey, notFound, unauthenticated } from '../../platform/errors';
@@ -27,6 +28,7 @@ export interface SessionResult {
 }
 
 const INVALID_LOGIN = 'Invalid email or password';
+const SESSION_ENDED = 'This session has ended; sign in again';
 const MIN_PASSWORD = 12;
 const MAX_PASSWORD = 128;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -55,6 +57,8 @@ function assertLinks(role: Role, patientId?: string | null, doctorId?: string | 
 /** Users, sign-in, sessions and the super admin's user management. */
 export class AccountService {
   private dummyHash: Promise<string>;
+  /** Used refresh tokens, in the accounts database's `claims` collection. */
+  private readonly claims: Claims;
 
   constructor(
     private readonly models: AccountModels,
@@ -63,6 +67,7 @@ export class AccountService {
   ) {
     // Compared against when the email is unknown, so both answers take as long.
     this.dummyHash = bcrypt.hash(randomBytes(16).toString('hex'), cfg.BCRYPT_ROUNDS);
+    this.claims = new Claims(claimsModel(models.RefreshToken.db, 'claims'));
   }
 
   loaders(): Context['loaders'] {
@@ -134,25 +139,26 @@ export class AccountService {
     return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, refreshTokenExpiresAt, user };
   }
 
+  /**
+   * Rotates a refresh token. Each token works once, also for concurrent refreshes: the use is a
+   * permanent claim on the token's hash (platform/claim.ts; an insert, atomic on MongoDB and
+   * FerretDB alike, unlike a conditional update on FerretDB). A second use of a used token may
+   * mean it was stolen: it ends every session of the user.
+   */
   async refresh(refreshToken: string): Promise<SessionResult> {
     const now = new Date();
     const tokenHash = sha256(refreshToken);
-    // Atomic claim: of two concurrent refreshes with one token, exactly one wins.
-    const claimed = await this.models.RefreshToken.findOneAndUpdate(
-      { tokenHash, usedAt: null, revokedAt: null, expiresAt: { $gt: now } },
-      { $set: { usedAt: now } },
-      { returnDocument: 'after' },
-    ).lean();
-    if (!claimed) {
-      const seen = await this.models.RefreshToken.findOne({ tokenHash }).lean();
-      if (seen?.usedAt) {
-        // A used token came back: it may be stolen. End every session of that user.
-        await this.revokeAll(String(seen.userId));
-      }
-      throw unauthenticated('This session has ended; sign in again');
+    const token = await this.models.RefreshToken.findOne({ tokenHash }).lean();
+    if (!token) throw unauthenticated(SESSION_ENDED);
+    if (!token.usedAt && (token.revokedAt || token.expiresAt <= now)) throw unauthenticated(SESSION_ENDED);
+    if (token.usedAt || !(await this.claims.claimOnce(`refresh:${tokenHash}`))) {
+      // A used token came back: it may be stolen. End every session of that user.
+      await this.revokeAll(String(token.userId));
+      throw unauthenticated(SESSION_ENDED);
     }
-    const user = await this.models.User.findById(claimed.userId).lean<UserDoc>();
-    if (!user || !user.active) throw unauthenticated('This session has ended; sign in again');
+    await this.models.RefreshToken.updateOne({ _id: token._id }, { $set: { usedAt: now } });
+    const user = await this.models.User.findById(token.userId).lean<UserDoc>();
+    if (!user || !user.active) throw unauthenticated(SESSION_ENDED);
     return this.issueSession(user);
   }
 

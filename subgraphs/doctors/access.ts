@@ -1,7 +1,8 @@
-import { allow, anyOf, authenticated, roles, type AccessPolicy, type Rule } from '../../platform/authz';
+import { allow, anyOf, authenticated, internalService, roles, type AccessPolicy, type Rule } from '../../platform/authz';
 import type { Context } from './service';
 
 const admins = roles('SUPER_ADMIN', 'ADMIN');
+const signedIn = anyOf<Context>(authenticated, internalService);
 /** The caller is the doctor whose profile this is. */
 const ownProfile: Rule<Context> = ({ ctx, args }) => ctx.identity.role === 'DOCTOR' && !!ctx.identity.doctorId && ctx.identity.doctorId === String(args.doctorId);
 
@@ -11,7 +12,6 @@ export const access: AccessPolicy<Context> = {
     doctor: authenticated,
     doctors: authenticated,
     specialties: authenticated,
-    availableSlots: authenticated,
   },
   Mutation: {
     createDoctor: admins,
@@ -20,9 +20,8 @@ export const access: AccessPolicy<Context> = {
     deactivateDoctor: admins,
     activateDoctor: admins,
   },
-  Doctor: { __object: authenticated, '*': authenticated },
+  Doctor: { __object: signedIn, '*': signedIn },
   ScheduleWindow: { '*': allow },
-  Slot: { '*': allow },
   DoctorEdge: { '*': allow },
   DoctorConnection: { '*': allow },
   PageInfo: { '*': allow },

@@ -1,15 +1,8 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
-export const WEEKDAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+import { WEEKDAYS, type ScheduleWindowDoc } from '../../platform/schedule';
 
-export interface ScheduleWindowDoc {
-  weekday: Weekday;
-  /** HH:MM in the doctor's zone. */
-  start: string;
-  end: string;
-  slotMinutes: number;
-}
+export type { ScheduleWindowDoc };
 
 export interface DoctorDoc {
   _id: Types.ObjectId;

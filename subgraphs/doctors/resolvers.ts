@@ -6,7 +6,6 @@ export const resolvers: Resolvers = {
     doctor: (_p, { id }, ctx) => ctx.doctors.get(id),
     doctors: (_p, args, ctx) => ctx.doctors.list(args),
     specialties: (_p, _a, ctx) => ctx.doctors.specialties(),
-    availableSlots: (_p, { doctorId, from, to }, ctx) => ctx.doctors.availableSlots(doctorId, from, to),
   },
   Mutation: {
     createDoctor: (_p, { input }, ctx) => ctx.doctors.create(input),

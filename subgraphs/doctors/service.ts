@@ -5,7 +5,7 @@ import { byIdLoader } from '../../platform/loaders';
 import { escapeRegex, paginate, type Connection } from '../../platform/pagination';
 import { assertNotCleared, assertPhone } from '../../platform/validation';
 import type { CreateDoctorInput, ScheduleWindowInput, UpdateDoctorInput } from './__generated__/resolvers-types';
-import { normaliseSchedule, slotsBetween, type Slot } from './availability';
+import { normaliseSchedule } from '../../platform/schedule';
 import { doctorSortKey, type DoctorDoc, type DoctorModels } from './model';
 
 export interface Context extends SubgraphContext {
@@ -13,7 +13,7 @@ export interface Context extends SubgraphContext {
   loaders: { doctor: DataLoader<string, DoctorDoc | null> };
 }
 
-/** Domain rules of doctors: profiles, schedules, availability. */
+/** Domain rules of doctors: profiles and weekly schedules (availability lives with appointments). */
 export class DoctorService {
   constructor(private readonly models: DoctorModels) {}
 
@@ -75,12 +75,6 @@ export class DoctorService {
 
   setActive(id: string, active: boolean): Promise<DoctorDoc> {
     return this.change(id, { $set: { active } });
-  }
-
-  async availableSlots(doctorId: string, from: Date, to: Date): Promise<Slot[]> {
-    const doctor = await this.get(doctorId);
-    if (!doctor.active) return [];
-    return slotsBetween(doctor.weeklySchedule, doctor.timeZone, from, to);
   }
 
   private async change(id: string, update: Record<string, unknown>): Promise<DoctorDoc> {

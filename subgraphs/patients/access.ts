@@ -1,4 +1,4 @@
-import { allow, anyOf, roles, type AccessPolicy, type Rule } from '../../platform/authz';
+import { allow, anyOf, internalService, roles, type AccessPolicy, type Rule } from '../../platform/authz';
 import type { Context } from './service';
 
 type IdOf = (input: { args: Record<string, unknown>; parent: unknown }) => string | undefined;
@@ -22,7 +22,7 @@ const treatingDoctor = (idOf: IdOf): Rule<Context> => async (input) => {
   return (await input.ctx.loaders.patientsOfDoctor.load(doctorId)).has(patientId);
 };
 
-const canSee = (idOf: IdOf) => anyOf<Context>(staff, ownRecord(idOf), treatingDoctor(idOf));
+const canSee = (idOf: IdOf) => anyOf<Context>(staff, internalService, ownRecord(idOf), treatingDoctor(idOf));
 const inputFields = ({ input }: Record<string, unknown>) => Object.keys((input as Record<string, unknown>) ?? {});
 
 /**
@@ -34,6 +34,7 @@ export const access: AccessPolicy<Context> = {
   Query: {
     patient: { rule: canSee(fromArg('id')), audit: { entityType: 'Patient', operation: 'READ', entityId: (a) => String(a.id) } },
     patients: { rule: anyOf<Context>(staff, roles('DOCTOR')), audit: { entityType: 'Patient', operation: 'READ', entityId: () => null } },
+    treats: internalService,
   },
   Mutation: {
     registerPatient: {
@@ -55,6 +56,10 @@ export const access: AccessPolicy<Context> = {
     deletePatient: {
       rule: admins,
       audit: { entityType: 'Patient', operation: 'DELETE', entityId: (a) => String(a.id), fields: () => [] },
+    },
+    recordCareRelation: {
+      rule: internalService,
+      audit: { entityType: 'Patient', operation: 'UPDATE', entityId: (a) => String(a.patientId), fields: () => ['careRelations'] },
     },
   },
   Patient: {

@@ -11,6 +11,10 @@ export const resolvers: Resolvers = {
   Query: {
     patient: (_p, { id }, ctx) => ctx.patients.get(id),
     patients: (_p, args, ctx) => ctx.patients.list(args, ctx.identity, ctx.loaders),
+    treats: async (_p, { doctorId, patientIds }, ctx) => {
+      const treated = await ctx.loaders.patientsOfDoctor.load(doctorId);
+      return patientIds.filter((id) => treated.has(id));
+    },
   },
   Mutation: {
     registerPatient: (_p, { input }, ctx) => ctx.patients.register(input),
@@ -18,6 +22,11 @@ export const resolvers: Resolvers = {
     addMedicalHistoryEntry: (_p, { patientId, input }, ctx) => ctx.patients.addHistory(patientId, input),
     addLabResult: (_p, { patientId, input }, ctx) => ctx.patients.addLabResult(patientId, input),
     deletePatient: (_p, { id }, ctx) => ctx.patients.erase(id),
+    recordCareRelation: async (_p, { patientId, doctorId }, ctx) => {
+      await ctx.patients.get(patientId);
+      await ctx.patients.addCareRelation(patientId, doctorId);
+      return true;
+    },
   },
   Patient: {
     __resolveReference: (ref, ctx) => ctx.loaders.patient.load(ref.id),

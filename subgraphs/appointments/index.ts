@@ -1,0 +1,48 @@
+import path from 'node:path';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { Claims, claimsModel } from '../../platform/claim';
+import { dbName } from '../../platform/config';
+import { EVENTS_DB, Publisher } from '../../platform/pubsub';
+import { ServiceClient } from '../../platform/serviceClient';
+import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgraph';
+import { access } from './access';
+import { Directory } from './directory';
+import { startAgenda, stopAgenda } from '../../platform/jobs';
+import { enqueueJob, OutboxRelay } from '../../platform/outboxRelay';
+import { NOTIFY_APPOINTMENT_EVENT } from '../../platform/jobNames';
+import { createAppointmentModels, type AppointmentDoc } from './model';
+import { resolvers } from './resolvers';
+import { AppointmentService, type Context } from './service';
+
+export const appointmentsSubgraph: SubgraphDefinition<Context> = {
+  name: 'appointments',
+  schemaPath: path.join(__dirname, 'schema.graphql'),
+  resolvers: resolvers as GraphQLResolverMap<Context>,
+  access,
+  async setup(conn, log, cfg, onStop) {
+    const directory = new Directory(new ServiceClient(cfg, 'appointments'));
+    const live = await Publisher.open(conn, dbName(cfg, EVENTS_DB));
+    const models = await createAppointmentModels(conn);
+    const claims = new Claims(claimsModel(conn, 'claims'));
+    const agenda = await startAgenda(cfg, 'appointments', log, () => undefined);
+    onStop(() => stopAgenda(agenda));
+    const toNotifications = enqueueJob<AppointmentDoc>(agenda, NOTIFY_APPOINTMENT_EVENT, (_e, doc) => ({ appointmentId: String(doc._id) }));
+    const relay = new OutboxRelay<AppointmentDoc>(
+      models.Appointment,
+      {
+        APPOINTMENT_BOOKED: toNotifications,
+        APPOINTMENT_RESCHEDULED: toNotifications,
+        APPOINTMENT_CANCELLED: toNotifications,
+        CARE_RELATION: (e) => directory.recordCareRelation(String(e.data.patientId), String(e.data.doctorId), `relay-${String(e._id)}`),
+      },
+      log,
+      // The same claim every change of an appointment takes (service.ts).
+      (id, work) => claims.withClaim(`appointment:${id}`, { leaseMs: 10_000, waitMs: 2_000, busy: () => new Error('appointment busy') }, work),
+    );
+    await relay.schedule(agenda, 'appointments.relay-outbox', cfg.OUTBOX_SWEEP_SECONDS);
+    const service = new AppointmentService(models, directory, log, live, relay);
+    return (base) => ({ ...base, appointments: service, loaders: service.loaders() });
+  },
+};
+
+if (require.main === module) runSubgraphMain(appointmentsSubgraph);

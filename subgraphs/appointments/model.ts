@@ -1,0 +1,70 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { outboxPaths, type OutboxFields } from '../../platform/outbox';
+
+export const APPOINTMENT_STATUSES = ['SCHEDULED', 'CANCELLED', 'COMPLETED', 'NO_SHOW'] as const;
+export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
+
+export interface AppointmentDoc extends OutboxFields {
+  _id: Types.ObjectId;
+  patientId: string;
+  doctorId: string;
+  start: Date;
+  end: Date;
+  /** YYYY-MM-DD in the doctor's zone: what reports group by (no $dateToString on FerretDB). */
+  localDate: string;
+  timeZone: string;
+  reason: string;
+  status: AppointmentStatus;
+  cancellationReason?: string | null;
+  conditions: string[];
+  notes?: string | null;
+  specialty: string;
+  /**
+   * `doctorId|startISO` while the appointment holds its slot; unique, so two bookings of one slot
+   * cannot both be saved. A cancellation releases it (`released|<id>`).
+   */
+  slotKey: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const AppointmentSchema = new Schema<AppointmentDoc>(
+  {
+    patientId: { type: String, required: true },
+    doctorId: { type: String, required: true },
+    start: { type: Date, required: true },
+    end: { type: Date, required: true },
+    localDate: { type: String, required: true },
+    timeZone: { type: String, required: true },
+    reason: { type: String, required: true, trim: true },
+    status: { type: String, required: true, enum: APPOINTMENT_STATUSES },
+    cancellationReason: { type: String },
+    conditions: { type: [String], default: [] },
+    notes: { type: String },
+    specialty: { type: String, required: true },
+    slotKey: { type: String, required: true },
+    ...outboxPaths,
+  },
+  { timestamps: true, collection: 'appointments' },
+);
+AppointmentSchema.index({ slotKey: 1 }, { unique: true });
+AppointmentSchema.index({ doctorId: 1, start: 1 });
+AppointmentSchema.index({ patientId: 1, start: -1 });
+AppointmentSchema.index({ localDate: 1, status: 1 });
+AppointmentSchema.index({ outboxPending: 1 });
+
+export interface AppointmentModels {
+  Appointment: Model<AppointmentDoc>;
+}
+
+export async function createAppointmentModels(conn: Connection): Promise<AppointmentModels> {
+  const models = {
+    Appointment: conn.model<AppointmentDoc>('Appointment', AppointmentSchema),
+  };
+  await models.Appointment.createIndexes();
+  return models;
+}
+
+export function slotKeyOf(doctorId: string, start: Date): string {
+  return `${doctorId}|${start.toISOString()}`;
+}

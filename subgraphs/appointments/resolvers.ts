@@ -1,0 +1,31 @@
+import type { Resolvers } from './__generated__/resolvers-types';
+
+/** Thin: arguments → AppointmentService → result. The access policy (access.ts) runs before each. */
+export const resolvers: Resolvers = {
+  Query: {
+    appointment: (_p, { id }, ctx) => ctx.appointments.get(id),
+    appointments: (_p, { filter, ...page }, ctx) => ctx.appointments.list(filter, page, ctx.identity),
+    availableSlots: (_p, { doctorId, from, to }, ctx) => ctx.appointments.availableSlots(doctorId, from, to, ctx.requestId),
+  },
+  Mutation: {
+    bookAppointment: (_p, { input }, ctx) => ctx.appointments.book(input, ctx.requestId),
+    rescheduleAppointment: (_p, { id, start, end }, ctx) => ctx.appointments.reschedule(id, start, end, ctx.requestId),
+    cancelAppointment: (_p, { id, reason }, ctx) => ctx.appointments.cancel(id, reason),
+    completeAppointment: (_p, { id, conditions, notes }, ctx) => ctx.appointments.complete(id, conditions, notes),
+    markNoShow: (_p, { id }, ctx) => ctx.appointments.markNoShow(id),
+  },
+  Appointment: {
+    __resolveReference: (ref, ctx) => ctx.loaders.appointment.load(ref.id),
+    id: (a) => String(a._id),
+    patient: (a) => ({ id: a.patientId }),
+    doctor: (a) => ({ id: a.doctorId }),
+  },
+  Patient: {
+    __resolveReference: (ref) => ({ id: ref.id }),
+    appointments: (p, { status, ...page }, ctx) => ctx.appointments.forPatient(p.id, status, page),
+  },
+  Doctor: {
+    __resolveReference: (ref) => ({ id: ref.id }),
+    appointments: (d, { from, to, status }, ctx) => ctx.appointments.forDoctor(d.id, from, to, status),
+  },
+};

@@ -1,0 +1,272 @@
+import DataLoader from 'dataloader';
+import { DateTime } from 'luxon';
+import { Types } from 'mongoose';
+import { Claims, claimsModel } from '../../platform/claim';
+import type { SubgraphContext } from '../../platform/context';
+import { badInput, conflict, isDuplicateKey, notFound } from '../../platform/errors';
+import type { Identity } from '../../platform/identity';
+import type { Logger } from '../../platform/logger';
+import { byIdLoader } from '../../platform/loaders';
+import { appendEvent, newOutbox, outboxEvent } from '../../platform/outbox';
+import { paginate, type Connection } from '../../platform/pagination';
+import type { OutboxRelay } from '../../platform/outboxRelay';
+import { TOPICS, type Publisher } from '../../platform/pubsub';
+import { MAX_SLOT_RANGE_DAYS, slotsBetween, type Slot } from '../../platform/schedule';
+import type { AppointmentFilter, BookAppointmentInput } from './__generated__/resolvers-types';
+import type { Directory, DoctorInfo } from './directory';
+import { slotKeyOf, type AppointmentDoc, type AppointmentModels, type AppointmentStatus } from './model';
+import { withPatientLock } from './patientLock';
+
+export interface Context extends SubgraphContext {
+  appointments: AppointmentService;
+  loaders: { appointment: DataLoader<string, AppointmentDoc | null> };
+}
+
+/** Statuses that hold a slot and count for overlaps. */
+const ACTIVE: AppointmentStatus = 'SCHEDULED';
+
+/** How a change of one appointment waits for another change of it (see `changing`). */
+const CHANGE_LEASE_MS = 10_000;
+const CHANGE_WAIT_MS = 1_000;
+
+/** Domain rules of appointments: validated booking, reschedule, cancel, completion, availability. */
+export class AppointmentService {
+  /** Patient and appointment claims, in the appointments database's `claims` collection. */
+  private readonly claims: Claims;
+
+  constructor(
+    private readonly models: AppointmentModels,
+    private readonly directory: Directory,
+    private readonly log: Logger,
+    private readonly live: Publisher,
+    private readonly relay: OutboxRelay<AppointmentDoc>,
+  ) {
+    this.claims = new Claims(claimsModel(models.Appointment.db, 'claims'));
+  }
+
+  /** Live update for subscribers (router/subscriptions.ts); best effort, never fails the change. */
+  private announce(doc: AppointmentDoc, change: string): AppointmentDoc {
+    this.live
+      .publish(TOPICS.appointmentChanged, { appointmentId: String(doc._id), doctorId: doc.doctorId, patientId: doc.patientId, change })
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'live event not published'));
+    return doc;
+  }
+
+  loaders(): Context['loaders'] {
+    return { appointment: byIdLoader(this.models.Appointment) };
+  }
+
+  async get(id: string): Promise<AppointmentDoc> {
+    const doc = await this.models.Appointment.findById(id).lean<AppointmentDoc>();
+    if (!doc) throw notFound('Appointment', id);
+    return doc;
+  }
+
+  /** Lists what the caller may see: a patient their own, a doctor theirs, staff everything. */
+  list(filter: AppointmentFilter | null | undefined, page: { first?: number | null; after?: string | null }, identity: Identity): Promise<Connection<AppointmentDoc>> {
+    const q: Record<string, unknown> = {};
+    if (filter?.patientId) q.patientId = filter.patientId;
+    if (filter?.doctorId) q.doctorId = filter.doctorId;
+    if (filter?.status) q.status = filter.status;
+    if (filter?.from || filter?.to) q.start = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
+    if (identity.role === 'PATIENT') q.patientId = identity.patientId ?? '-';
+    if (identity.role === 'DOCTOR') q.doctorId = identity.doctorId ?? '-';
+    return paginate(this.models.Appointment, q, '_id', page, -1);
+  }
+
+  forPatient(patientId: string, status: AppointmentStatus | null | undefined, page: { first?: number | null; after?: string | null }): Promise<Connection<AppointmentDoc>> {
+    return paginate(this.models.Appointment, { patientId, ...(status ? { status } : {}) }, '_id', page, -1);
+  }
+
+  async forDoctor(doctorId: string, from: Date, to: Date, status?: AppointmentStatus | null): Promise<AppointmentDoc[]> {
+    assertRange(from, to);
+    return this.models.Appointment.find({ doctorId, start: { $gte: from, $lt: to }, ...(status ? { status } : {}) })
+      .sort({ start: 1 })
+      .lean<AppointmentDoc[]>();
+  }
+
+  async availableSlots(doctorId: string, from: Date, to: Date, requestId: string): Promise<Slot[]> {
+    const doctor = await this.directory.doctor(doctorId, requestId);
+    if (!doctor.active) return [];
+    const slots = slotsBetween(doctor.weeklySchedule, doctor.timeZone, from, to);
+    const booked = await this.models.Appointment.find({ doctorId, status: ACTIVE, start: { $gte: from, $lt: to } }, { start: 1 }).lean();
+    const taken = new Set(booked.map((b) => b.start.getTime()));
+    return slots.filter((s) => !taken.has(s.start.getTime()));
+  }
+
+  doctorTreats(doctorId: string, patientId: string, requestId: string): Promise<boolean> {
+    return this.directory.treats(doctorId, patientId, requestId);
+  }
+
+  // ---- changes -------------------------------------------------------------------------------
+
+  async book(input: BookAppointmentInput, requestId: string): Promise<AppointmentDoc> {
+    const doctor = await this.directory.activeDoctor(input.doctorId, requestId);
+    assertBookableSlot(doctor, input.start, input.end);
+    await this.directory.assertPatientExists(input.patientId, requestId);
+
+    const doc = await withPatientLock(this.claims, input.patientId, async () => {
+      await this.assertNoOverlap(input.patientId, input.start, input.end);
+      const _id = new Types.ObjectId();
+      try {
+        const created = await this.models.Appointment.create({
+          _id,
+          patientId: input.patientId,
+          doctorId: input.doctorId,
+          start: input.start,
+          end: input.end,
+          localDate: localDateOf(input.start, doctor.timeZone),
+          timeZone: doctor.timeZone,
+          reason: input.reason,
+          status: ACTIVE,
+          conditions: [],
+          specialty: doctor.specialty,
+          slotKey: slotKeyOf(input.doctorId, input.start),
+          // Handed on durably (notifications, the care relation): saved in the same single-document write.
+          ...newOutbox(
+            outboxEvent('APPOINTMENT_BOOKED', { appointmentId: String(_id) }),
+            outboxEvent('CARE_RELATION', { patientId: input.patientId, doctorId: input.doctorId }),
+          ),
+        });
+        return created.toObject<AppointmentDoc>();
+      } catch (err) {
+        if (isDuplicateKey(err)) throw conflict(`That slot with ${doctor.name} has just been booked; please pick another`);
+        throw err;
+      }
+    });
+    // Hand the events on now: the doctor may see the record right away and the confirmation is
+    // queued. Whatever fails here stays in the outbox for the relay's sweep.
+    await this.relay.dispatch(doc).catch((err: Error) => this.log.warn({ err: err.message }, 'outbox left to the sweep'));
+    return this.announce(doc, 'BOOKED');
+  }
+
+  async reschedule(id: string, start: Date, end: Date, requestId: string): Promise<AppointmentDoc> {
+    const current = await this.get(id);
+    if (current.status !== ACTIVE) throw conflict(`Only a scheduled appointment can be moved; this one is ${current.status.toLowerCase()}`);
+    const doctor = await this.directory.activeDoctor(current.doctorId, requestId);
+    assertBookableSlot(doctor, start, end);
+    return this.changing(id, async () => {
+      // Read again inside the claim: a change that finished meanwhile counts.
+      const latest = await this.get(id);
+      if (latest.status !== ACTIVE) throw conflict('The appointment changed meanwhile; reload and try again');
+      return withPatientLock(this.claims, latest.patientId, async () => {
+        await this.assertNoOverlap(latest.patientId, start, end, latest._id);
+        try {
+          const doc = await this.models.Appointment.findOneAndUpdate(
+            { _id: latest._id, status: ACTIVE },
+            appendEvent(outboxEvent('APPOINTMENT_RESCHEDULED', { appointmentId: id, previousStart: latest.start.toISOString() }), {
+              start,
+              end,
+              localDate: localDateOf(start, doctor.timeZone),
+              slotKey: slotKeyOf(latest.doctorId, start),
+            }),
+            { returnDocument: 'after' },
+          ).lean<AppointmentDoc>();
+          if (!doc) throw conflict('The appointment changed meanwhile; reload and try again');
+          await this.handOn(doc);
+          return this.announce(doc, 'RESCHEDULED');
+        } catch (err) {
+          if (isDuplicateKey(err)) throw conflict(`That slot with ${doctor.name} is already booked; please pick another`);
+          throw err;
+        }
+      });
+    });
+  }
+
+  async cancel(id: string, reason: string): Promise<AppointmentDoc> {
+    return this.transition(id, 'CANCELLED', { cancellationReason: reason, slotKey: `released|${id}` }, 'APPOINTMENT_CANCELLED');
+  }
+
+  async complete(id: string, conditions: string[], notes: string | null | undefined): Promise<AppointmentDoc> {
+    await this.assertStarted(id);
+    const clean = [...new Set(conditions.map((c) => c.trim()))];
+    return this.transition(id, 'COMPLETED', { conditions: clean, ...(notes ? { notes } : {}) }, 'APPOINTMENT_COMPLETED');
+  }
+
+  async markNoShow(id: string): Promise<AppointmentDoc> {
+    await this.assertStarted(id);
+    return this.transition(id, 'NO_SHOW', {}, 'APPOINTMENT_NO_SHOW');
+  }
+
+  /**
+   * Runs one change of an appointment at a time, also across instances: a short claim on
+   * `appointment:<id>` (platform/claim.ts). A conditional update alone does not serialise on
+   * FerretDB, where two concurrent cancels could both match `status: SCHEDULED`. A change that
+   * stays blocked for CHANGE_WAIT_MS gets CONFLICT.
+   */
+  private changing<T>(id: string, work: () => Promise<T>): Promise<T> {
+    return this.claims.withClaim(
+      `appointment:${id}`,
+      { leaseMs: CHANGE_LEASE_MS, waitMs: CHANGE_WAIT_MS, busy: () => conflict('The appointment is being changed; please try again') },
+      work,
+    );
+  }
+
+  /**
+   * Hands the change's events on while the change still holds the appointment's claim: the relay
+   * marks them handled with another write to the same document, and on FerretDB a write that
+   * overlaps the next change could undo it. Whatever fails stays in the outbox for the sweep.
+   */
+  private async handOn(doc: AppointmentDoc): Promise<void> {
+    await this.relay.dispatch(doc).catch((err: Error) => this.log.warn({ err: err.message }, 'outbox left to the sweep'));
+  }
+
+  private transition(id: string, to: AppointmentStatus, set: Record<string, unknown>, event: string): Promise<AppointmentDoc> {
+    return this.changing(id, async () => {
+      // Read inside the claim: the status a concurrent change left behind is the one that counts.
+      const current = await this.get(id);
+      if (current.status !== ACTIVE) throw already(current.status);
+      const doc = await this.models.Appointment.findOneAndUpdate(
+        { _id: current._id, status: ACTIVE },
+        appendEvent(outboxEvent(event, { appointmentId: id }), { status: to, ...set }),
+        { returnDocument: 'after' },
+      ).lean<AppointmentDoc>();
+      if (!doc) throw already((await this.get(id)).status);
+      await this.handOn(doc);
+      return this.announce(doc, to);
+    });
+  }
+
+  private async assertStarted(id: string): Promise<void> {
+    const current = await this.get(id);
+    if (current.start.getTime() > Date.now()) throw conflict('The visit has not started yet');
+  }
+
+  private async assertNoOverlap(patientId: string, start: Date, end: Date, except?: Types.ObjectId): Promise<void> {
+    const clash = await this.models.Appointment.findOne({
+      patientId,
+      status: ACTIVE,
+      start: { $lt: end },
+      end: { $gt: start },
+      ...(except ? { _id: { $ne: except } } : {}),
+    }).lean<AppointmentDoc>();
+    if (clash) throw conflict(`The patient already has an appointment from ${clash.start.toISOString()} to ${clash.end.toISOString()}`);
+  }
+}
+
+function already(status: AppointmentStatus): Error {
+  return conflict(`The appointment is already ${status.toLowerCase().replace('_', '-')}`);
+}
+
+function assertRange(from: Date, to: Date): void {
+  if (to.getTime() <= from.getTime()) throw badInput('`to` must be after `from`', 'to');
+  if (to.getTime() - from.getTime() > MAX_SLOT_RANGE_DAYS * 86_400_000) throw badInput(`from and to may be at most ${MAX_SLOT_RANGE_DAYS} days apart`, 'to');
+}
+
+/** The slot must be in the future and be exactly one slot of the doctor's weekly schedule. */
+function assertBookableSlot(doctor: DoctorInfo, start: Date, end: Date): void {
+  if (end.getTime() <= start.getTime()) throw badInput('end must be after start', 'end');
+  if (start.getTime() <= Date.now()) throw badInput('The appointment must start in the future', 'start');
+  const dayBefore = new Date(start.getTime() - 86_400_000);
+  const match = slotsBetween(doctor.weeklySchedule, doctor.timeZone, dayBefore, new Date(end.getTime() + 86_400_000), start).find(
+    (s) => s.start.getTime() === start.getTime() && s.end.getTime() === end.getTime(),
+  );
+  if (!match) {
+    const local = DateTime.fromJSDate(start, { zone: doctor.timeZone }).toFormat("cccc HH:mm '('ZZZZ')'");
+    throw badInput(`${local} to ${DateTime.fromJSDate(end, { zone: doctor.timeZone }).toFormat('HH:mm')} is not one of ${doctor.name}'s slots`, 'start');
+  }
+}
+
+function localDateOf(instant: Date, zone: string): string {
+  return DateTime.fromJSDate(instant, { zone }).toISODate() ?? '';
+}
