@@ -10,16 +10,19 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { loadConfig, type Config } from '../platform/config';
+import { dbName, loadConfig, type Config } from '../platform/config';
+import { connectDb } from '../platform/db';
 import { toClientError } from '../platform/errors';
 import { REQUEST_ID_HEADER } from '../platform/identity';
 import { createLogger, type Logger } from '../platform/logger';
 import { requestLogPlugin } from '../platform/requestLog';
+import { EVENTS_DB, Subscriber } from '../platform/pubsub';
 import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/services';
 import type { RouterContext } from './context';
 import { identityFromRequest } from './auth';
 import { SignedDataSource } from './datasource';
 import { RequestRateLimiter } from './rateLimit';
+import { LiveSubscriptions } from './subscriptions';
 
 export const SUPERGRAPH_PATH = path.join(__dirname, '..', 'schema', 'supergraph.graphql');
 
@@ -76,6 +79,18 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     blockFieldSuggestion: { enabled: production },
   }).protect();
   const rateLimiter = new RequestRateLimiter(cfg.RATE_LIMIT_PER_MINUTE, cfg.RATE_LIMIT_ANONYMOUS_PER_MINUTE);
+  // Live events (published by subgraphs in any process) feed the WebSocket subscriptions.
+  const eventsDb = await connectDb(cfg, EVENTS_DB, log);
+  const events = await Subscriber.open(eventsDb, dbName(cfg, EVENTS_DB), log);
+  const live = new LiveSubscriptions({
+    jwtSecret: cfg.JWT_SECRET,
+    events,
+    validationRules: armor.validationRules,
+    maxTokens: cfg.MAX_QUERY_TOKENS,
+    maxPayloadBytes: cfg.MAX_REQUEST_BYTES,
+    production,
+    log,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -92,12 +107,14 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     formatError: toClientError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      live.plugin(),
       requestLogPlugin<RouterContext>(),
       ...armor.plugins,
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
   await server.start();
+  live.listen(httpServer, '/graphql', server);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: 'router' });
@@ -131,7 +148,9 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     port: actualPort,
     stop: () =>
       (stopping ??= (async () => {
-        await server.stop();
+        await server.stop(); // also closes every WebSocket (live.plugin's drainServer)
+        await events.close();
+        await eventsDb.close();
         log.info('router stopped');
       })()),
   };

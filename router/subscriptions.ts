@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule } from 'graphql';
+import type { ConnectionInitMessage, Context, Disposable, SubscribePayload } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { ErrorCode } from '../platform/errors';
+import type { Identity } from '../platform/identity';
+import type { Logger } from '../platform/logger';
+import type { Subscriber } from '../platform/pubsub';
+import { bearerExpiry, identityFromAuthorization } from './auth';
+import type { RouterContext } from './context';
+import { LiveOperation, type RunQuery } from './liveOperation';
+import { planLiveQuery } from './subscriptionQuery';
+
+/** Open subscriptions one connection may hold. */
+const MAX_SUBSCRIPTIONS_PER_CONNECTION = 25;
+/** graphql-ws close code for a refused or expired session (as onConnect's `false`). */
+const FORBIDDEN_CLOSE = 4403;
+
+interface ConnectionState {
+  identity: Identity;
+  expiry: NodeJS.Timeout;
+}
+type ConnectionContext = Context<ConnectionInitMessage['payload'], Extra & Partial<ConnectionState>>;
+
+export interface LiveSubscriptionsOptions {
+  jwtSecret: string;
+  /** Live events of the whole cluster (platform/pubsub.ts). */
+  events: Subscriber;
+  /** The HTTP path's depth/alias/cost rules (graphql-armor). */
+  validationRules: readonly ValidationRule[];
+  maxTokens: number;
+  maxPayloadBytes: number;
+  production: boolean;
+  log: Logger;
+}
+
+/**
+ * GraphQL subscriptions over graphql-ws on the router's own HTTP server. @apollo/gateway cannot
+ * execute subscriptions, so each one is validated against the gateway's API schema, turned into a
+ * query that re-reads the changed entity (subscriptionQuery.ts), and run through Apollo Server for
+ * every matching live event, with the subscriber's identity: subgraphs authorise each read.
+ * Only signed-in users may connect (a Bearer token in `connectionParams.authorization`).
+ */
+export class LiveSubscriptions {
+  private schema: GraphQLSchema | null = null;
+  private disposable: Disposable | null = null;
+
+  constructor(private readonly opts: LiveSubscriptionsOptions) {}
+
+  /** Keeps the gateway's API schema current and closes every socket when Apollo Server drains. */
+  plugin(): ApolloServerPlugin<RouterContext> {
+    return {
+      serverWillStart: async () => ({
+        schemaDidLoadOrUpdate: ({ apiSchema }) => {
+          this.schema = apiSchema;
+        },
+        drainServer: () => this.close(),
+      }),
+    };
+  }
+
+  listen(httpServer: HttpServer, path: string, server: ApolloServer<RouterContext>): void {
+    const run: RunQuery = async (plan, variables, contextValue) => {
+      const res = await server.executeOperation({ query: plan.query, variables, operationName: plan.operationName ?? undefined }, { contextValue });
+      if (res.body.kind === 'single') return res.body.singleResult;
+      return { errors: [{ message: 'Incremental delivery is not supported in subscriptions', extensions: { code: ErrorCode.BAD_USER_INPUT } }] };
+    };
+    const wss = new WebSocketServer({ server: httpServer, path, maxPayload: this.opts.maxPayloadBytes });
+    this.disposable = useServer<ConnectionInitMessage['payload'], Partial<ConnectionState>>(
+      {
+        isProd: this.opts.production,
+        onConnect: (ctx) => this.connect(ctx),
+        onSubscribe: (ctx, _id, payload) => {
+          const answer = this.prepare(ctx, payload);
+          if (isErrors(answer)) {
+            const errors = answer.map((e) => e.extensions.code ?? 'UNKNOWN');
+            this.opts.log.info({ operationName: payload.operationName ?? null, userId: ctx.extra.identity?.userId ?? null, errors }, 'subscription refused');
+          }
+          return answer;
+        },
+        subscribe: (args) => {
+          if (!(args.contextValue instanceof LiveOperation)) throw new Error('A subscription reached execution without its live query');
+          return args.contextValue.start(this.opts.events, run);
+        },
+        onClose: (ctx) => clearTimeout(ctx.extra.expiry),
+      },
+      wss,
+    );
+  }
+
+  async close(): Promise<void> {
+    const disposable = this.disposable;
+    this.disposable = null;
+    await disposable?.dispose();
+  }
+
+  /** connection_init: a valid Bearer token or the socket is closed with 4403; closes again when it expires. */
+  private async connect(ctx: ConnectionContext): Promise<boolean> {
+    const params = ctx.connectionParams ?? {};
+    const authorization = params.authorization ?? params.Authorization;
+    let identity: Identity = {};
+    if (typeof authorization === 'string') {
+      identity = await identityFromAuthorization(authorization, this.opts.jwtSecret).catch((): Identity => ({}));
+    }
+    if (!identity.userId || typeof authorization !== 'string') {
+      this.opts.log.info({ reason: typeof authorization === 'string' ? 'invalid token' : 'no token' }, 'subscription connection refused');
+      return false;
+    }
+    ctx.extra.identity = identity;
+    const expiresAt = bearerExpiry(authorization);
+    if (expiresAt) {
+      const close = () => ctx.extra.socket.close(FORBIDDEN_CLOSE, 'Session expired; reconnect with a new access token');
+      ctx.extra.expiry = setTimeout(close, Math.max(0, expiresAt.getTime() - Date.now())).unref();
+    }
+    return true;
+  }
+
+  /** subscribe: parse, validate like HTTP, plan the live query; errors go to the client, the socket stays. */
+  private prepare(ctx: ConnectionContext, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] {
+    const identity = ctx.extra.identity;
+    const schema = this.schema;
+    if (!identity?.userId) return [clientError('Sign in first', ErrorCode.UNAUTHENTICATED)];
+    if (!schema) return [clientError('The graph is not ready yet; try again shortly', ErrorCode.SUBGRAPH_UNAVAILABLE)];
+    if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+      return [clientError(`At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, ErrorCode.RATE_LIMITED)];
+    }
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query, { maxTokens: this.opts.maxTokens });
+    } catch (err) {
+      return [clientError((err as Error).message, 'GRAPHQL_PARSE_FAILED')];
+    }
+    const invalid = validate(schema, document, [...specifiedRules, ...this.opts.validationRules]);
+    if (invalid.length > 0) {
+      return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED, ...e.extensions } }));
+    }
+    const plan = planLiveQuery(schema, document, payload.operationName, payload.variables ?? {});
+    if (Array.isArray(plan)) return plan;
+    const requestId = randomUUID();
+    const context: RouterContext = { identity, requestId, log: this.opts.log.child({ requestId, userId: identity.userId }) };
+    return {
+      schema,
+      document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+      contextValue: new LiveOperation(plan, context),
+    };
+  }
+}
+
+const isErrors = (answer: ExecutionArgs | readonly GraphQLError[]): answer is readonly GraphQLError[] => Array.isArray(answer);
+const clientError = (message: string, code: string): GraphQLError => new GraphQLError(message, { extensions: { code } });

@@ -1,0 +1,79 @@
+import type { Connection, mongo } from 'mongoose';
+import { Types } from 'mongoose';
+import { dbName, type Config } from '../../platform/config';
+import { ServiceClient } from '../../platform/serviceClient';
+import type { AppointmentDoc } from '../appointments/model';
+
+export interface PatientContact {
+  id: string;
+  firstName: string;
+  phone: string | null;
+  email: string | null;
+  timeZone: string | null;
+}
+export interface DoctorCard {
+  id: string;
+  name: string;
+  specialty: string;
+}
+export interface StaffUser {
+  id: string;
+  role: string;
+}
+
+/**
+ * What notifications reads elsewhere: appointments straight from their collection (read-only, as
+ * the design allows for reminders), people through the owning services' APIs.
+ */
+export class Directory {
+  private readonly appointmentsCol: mongo.Collection<AppointmentDoc>;
+
+  constructor(
+    conn: Connection,
+    cfg: Config,
+    private readonly client: ServiceClient,
+  ) {
+    this.appointmentsCol = conn.useDb(dbName(cfg, 'appointments'), { useCache: true }).db!.collection<AppointmentDoc>('appointments');
+  }
+
+  appointment(id: string): Promise<AppointmentDoc | null> {
+    return Types.ObjectId.isValid(id) ? this.appointmentsCol.findOne({ _id: new Types.ObjectId(id) }) : Promise.resolve(null);
+  }
+
+  /** Scheduled appointments starting in [from, to): the reminder sweep's safety net. */
+  upcoming(from: Date, to: Date): Promise<AppointmentDoc[]> {
+    return this.appointmentsCol.find({ status: 'SCHEDULED', start: { $gte: from, $lt: to } }).limit(5000).toArray();
+  }
+
+  async patient(id: string, requestId: string): Promise<PatientContact | null> {
+    const [p] = await this.client.entities<PatientContact>('patients', 'Patient', [id], 'id firstName phone email timeZone', requestId);
+    return p;
+  }
+
+  /** Time zones of many patients in one call (null where unknown). */
+  async patientZones(ids: string[], requestId: string): Promise<Map<string, string | null>> {
+    const unique = [...new Set(ids)];
+    const found = unique.length ? await this.client.entities<PatientContact>('patients', 'Patient', unique, 'id timeZone', requestId) : [];
+    return new Map(unique.map((id, i) => [id, found[i]?.timeZone ?? null]));
+  }
+
+  async doctor(id: string, requestId: string): Promise<DoctorCard | null> {
+    const [d] = await this.client.entities<DoctorCard>('doctors', 'Doctor', [id], 'id name specialty', requestId);
+    return d;
+  }
+
+  /** Active staff users with one of these roles (for alerts). */
+  async staff(roles: string[], requestId: string): Promise<StaffUser[]> {
+    const out: StaffUser[] = [];
+    for (const role of roles) {
+      const data = await this.client.query<{ users: { edges: { node: StaffUser & { active: boolean } }[] } }>(
+        'accounts',
+        `query($r: Role) { users(role: $r, first: 100) { edges { node { id role active } } } }`,
+        { r: role },
+        requestId,
+      );
+      out.push(...data.users.edges.map((e) => e.node).filter((u) => u.active));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,40 @@
+import path from 'node:path';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { dbName } from '../../platform/config';
+import { startAgenda, stopAgenda } from '../../platform/jobs';
+import { EVENTS_DB, Publisher } from '../../platform/pubsub';
+import { ServiceClient } from '../../platform/serviceClient';
+import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgraph';
+import { access } from './access';
+import { LogChannel } from './channels';
+import { Directory } from './directory';
+import { NotificationJobs } from './jobs';
+import { MedicationReminders } from './medicationReminders';
+import { createNotificationModels } from './model';
+import { resolvers } from './resolvers';
+import { Sender } from './sender';
+import { NotificationService, type Context } from './service';
+
+export const notificationsSubgraph: SubgraphDefinition<Context> = {
+  name: 'notifications',
+  schemaPath: path.join(__dirname, 'schema.graphql'),
+  resolvers: resolvers as GraphQLResolverMap<Context>,
+  access,
+  async setup(conn, log, cfg, onStop) {
+    const models = await createNotificationModels(conn);
+    const live = await Publisher.open(conn, dbName(cfg, EVENTS_DB));
+    const sender = new Sender(models.Notification, new LogChannel(log), live, log, {
+      claimMs: cfg.JOB_LOCK_LIFETIME_MS,
+      maxAttempts: cfg.NOTIFY_MAX_ATTEMPTS,
+      pauseBeforeSendMs: cfg.NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS,
+    });
+    const directory = new Directory(conn, cfg, new ServiceClient(cfg, 'notifications'));
+    const medicationReminders = new MedicationReminders(conn, cfg, directory, sender);
+    const agenda = await startAgenda(cfg, 'notifications', log, (a) => new NotificationJobs(a, directory, sender, cfg, log, medicationReminders).define());
+    onStop(() => stopAgenda(agenda));
+    const service = new NotificationService(models);
+    return (base) => ({ ...base, notifications: service, loaders: service.loaders() });
+  },
+};
+
+if (require.main === module) runSubgraphMain(notificationsSubgraph);

@@ -1,0 +1,249 @@
+import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
+import WebSocket from 'ws';
+import { signAccessToken } from '../platform/jwt';
+import { EVENTS_DB } from '../platform/pubsub';
+import { startRouter, type RunningRouter } from '../router/server';
+import { accountsSubgraph } from '../subgraphs/accounts/index';
+import { appointmentsSubgraph } from '../subgraphs/appointments/index';
+import { doctorsSubgraph } from '../subgraphs/doctors/index';
+import { notificationsSubgraph } from '../subgraphs/notifications/index';
+import { patientsSubgraph } from '../subgraphs/patients/index';
+import { dropTestDatabases, silentLog, startTestGraph, type TestGraph } from './helpers';
+
+/** Live subscriptions over graphql-ws through real routers, subgraphs and database. */
+let graph: TestGraph;
+let second: RunningRouter;
+let admin: string;
+const clients: Client[] = [];
+
+type Changed = { appointmentChanged: { id: string; status: string; start: string; doctor: { name: string; specialty: string }; patient: { id?: string; name: string } } };
+
+beforeAll(async () => {
+  graph = await startTestGraph([accountsSubgraph, patientsSubgraph, doctorsSubgraph, appointmentsSubgraph, notificationsSubgraph]);
+  const subgraphUrls = Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.url]));
+  second = await startRouter({ port: 0, config: graph.cfg, logger: silentLog, subgraphUrls });
+  admin = await graph.login(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.dispose()));
+  await second.stop();
+  await graph.stop();
+  await dropTestDatabases(graph.cfg, [EVENTS_DB]);
+});
+
+// ---- fixtures through HTTP ---------------------------------------------------------------------
+const WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
+async function newDoctor(name: string): Promise<string> {
+  const res = await graph.as<{ createDoctor: { id: string } }>(admin, `mutation D($i: CreateDoctorInput!) { createDoctor(input: $i) { id } }`, {
+    i: { firstName: name, lastName: 'Live', specialty: 'Cardiology', timeZone: 'Europe/Berlin', weeklySchedule: WEEK.map((weekday) => ({ weekday, start: '08:00', end: '18:00', slotMinutes: 30 })) },
+  });
+  return res.data!.createDoctor.id;
+}
+async function newPatient(name: string): Promise<string> {
+  const res = await graph.as<{ registerPatient: { id: string } }>(admin, `mutation P($i: RegisterPatientInput!) { registerPatient(input: $i) { id } }`, {
+    i: { firstName: name, lastName: 'Watcher', dateOfBirth: '1980-01-01', sex: 'FEMALE' },
+  });
+  return res.data!.registerPatient.id;
+}
+async function slots(doctorId: string): Promise<{ start: string; end: string }[]> {
+  const res = await graph.as<{ availableSlots: { start: string; end: string }[] }>(
+    admin,
+    `query S($d: ObjectID!, $f: DateTime!, $t: DateTime!) { availableSlots(doctorId: $d, from: $f, to: $t) { start end } }`,
+    { d: doctorId, f: new Date(Date.now() + 86_400_000).toISOString(), t: new Date(Date.now() + 3 * 86_400_000).toISOString() },
+  );
+  return res.data!.availableSlots;
+}
+async function book(patientId: string, doctorId: string, slot: { start: string; end: string }, token = admin): Promise<string> {
+  const res = await graph.as<{ bookAppointment: { id: string } }>(token, `mutation B($i: BookAppointmentInput!) { bookAppointment(input: $i) { id } }`, {
+    i: { patientId, doctorId, start: slot.start, end: slot.end, reason: 'Check-up' },
+  });
+  if (!res.data) throw new Error(JSON.stringify(res.errors));
+  return res.data.bookAppointment.id;
+}
+
+// ---- graphql-ws clients --------------------------------------------------------------------------
+function connect(router: RunningRouter, connectionParams?: Record<string, unknown>): Client {
+  const client = createClient({ url: router.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
+  clients.push(client);
+  return client;
+}
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+interface Listener<T> {
+  results: FormattedExecutionResult<T, unknown>[];
+  /** What the sink's error got: GraphQL errors, or the socket's close event. */
+  error: unknown;
+  waitFor(count: number, ms?: number): Promise<FormattedExecutionResult<T, unknown>[]>;
+  waitForError(ms?: number): Promise<unknown>;
+}
+function listen<T>(client: Client, query: string, variables?: Record<string, unknown>): Listener<T> {
+  const l: Listener<T> = {
+    results: [],
+    error: undefined,
+    waitFor: async (count, ms = 2500) => {
+      for (const end = Date.now() + ms; l.results.length < count && Date.now() < end; ) await sleep(10);
+      return l.results;
+    },
+    waitForError: async (ms = 2500) => {
+      for (const end = Date.now() + ms; l.error === undefined && Date.now() < end; ) await sleep(10);
+      return l.error;
+    },
+  };
+  client.subscribe<T>({ query, variables }, { next: (r) => l.results.push(r), error: (e) => (l.error = e), complete: () => undefined });
+  return l;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Resolves once the server has handled every operation sent before on this socket: operations are
+ * handled in arrival order, so the answer to a (refused) query over the socket means the earlier
+ * subscriptions already listen.
+ */
+async function settled(client: Client): Promise<unknown> {
+  const error = await listen(client, '{ __typename }').waitForError();
+  expect(error).toEqual([expect.objectContaining({ message: expect.stringMatching(/Only subscriptions/) })]);
+  return error;
+}
+
+const WATCH = `subscription Watch($doctor: ObjectID!) { appointmentChanged(doctorId: $doctor) { ...Visit } }
+  fragment Visit on Appointment { id status start doctor { name specialty } patient { name } }`;
+
+describe('appointmentChanged', () => {
+  it('delivers a booking, read across subgraphs, to a staff subscriber within 2 s', async () => {
+    const [doctorId, otherDoctor] = [await newDoctor('Ada'), await newDoctor('Elsewhere')];
+    const patientId = await newPatient('Bea');
+    const [[slot], [otherSlot]] = [await slots(doctorId), await slots(otherDoctor)];
+    const client = connect(graph.router, bearer(admin));
+    const watch = listen<Changed>(client, WATCH, { doctor: doctorId });
+    await settled(client);
+
+    await book(await newPatient('Elsa'), otherDoctor, otherSlot); // another doctor's channel
+    const before = Date.now();
+    const id = await book(patientId, doctorId, slot);
+    await watch.waitFor(1);
+    const elapsed = Date.now() - before;
+
+    expect(watch.error).toBeUndefined();
+    expect(watch.results).toEqual([
+      { data: { appointmentChanged: { id, status: 'SCHEDULED', start: slot.start, doctor: { name: 'Dr. Ada Live', specialty: 'Cardiology' }, patient: { name: 'Bea Watcher' } } } },
+    ]);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('reaches the subscribers of every router instance', async () => {
+    const doctorId = await newDoctor('Multi');
+    const [slot] = await slots(doctorId);
+    const a = connect(graph.router, bearer(admin));
+    const b = connect(second, bearer(admin));
+    const onA = listen<Changed>(a, `subscription { appointmentChanged(doctorId: "${doctorId}") { id doctor { name } } }`);
+    const onB = listen<Changed>(b, `subscription { changed: appointmentChanged(doctorId: "${doctorId}") { id } }`);
+    await Promise.all([settled(a), settled(b)]);
+
+    const id = await book(await newPatient('Two'), doctorId, slot);
+    expect(await onA.waitFor(1)).toEqual([{ data: { appointmentChanged: { id, doctor: { name: 'Dr. Multi Live' } } } }]);
+    expect(await onB.waitFor(1)).toEqual([{ data: { changed: { id } } }]);
+  });
+
+  it("shows a patient their own booking and nothing of another patient's on the same doctor", async () => {
+    const doctorId = await newDoctor('Private');
+    const [own, other] = [await newPatient('Own'), await newPatient('Other')];
+    await graph.as(admin, `mutation { createUser(input: { email: "live.patient@mail.example", password: "patient-password-1", role: PATIENT, patientId: "${own}" }) { id } }`);
+    const patientToken = await graph.login('live.patient@mail.example', 'patient-password-1');
+    const [s1, s2] = await slots(doctorId);
+    const client = connect(graph.router, bearer(patientToken));
+    const watch = listen<Changed>(client, `subscription { appointmentChanged(doctorId: "${doctorId}") { id patient { id name } } }`);
+    await settled(client);
+
+    await book(other, doctorId, s1); // first: events are read in order, so it was judged before the next one
+    const mine = await book(own, doctorId, s2, patientToken);
+    await watch.waitFor(1);
+    await sleep(200); // nothing else may trickle in
+    expect(watch.results).toEqual([{ data: { appointmentChanged: { id: mine, patient: { id: own, name: 'Own Watcher' } } } }]);
+    expect(watch.error).toBeUndefined();
+  });
+});
+
+describe('notificationAdded', () => {
+  it('pushes the booking confirmation to the patient, with the doctor read from another subgraph, within 2 s', async () => {
+    const doctorId = await newDoctor('Notify');
+    const patientId = await newPatient('Nina');
+    await graph.as(admin, `mutation { createUser(input: { email: "nina@live.example", password: "nina-password-123", role: PATIENT, patientId: "${patientId}" }) { id } }`);
+    const nina = await graph.login('nina@live.example', 'nina-password-123');
+    const other = await newPatient('Otto');
+    const client = connect(graph.router, bearer(nina));
+    type Added = { notificationAdded: { kind: string; message: string; appointment: { start: string; doctor: { name: string; specialty: string } } } };
+    const l = listen<Added>(client, `subscription { notificationAdded { kind message appointment { start doctor { name specialty } } } }`);
+    await settled(client);
+    const [s1, s2] = await slots(doctorId);
+    await book(other, doctorId, s1); // someone else's confirmation: not for Nina
+    const started = Date.now();
+    await book(patientId, doctorId, s2);
+    const [first] = await l.waitFor(1, 2000);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(first.data!.notificationAdded).toMatchObject({
+      kind: 'APPOINTMENT_CONFIRMED',
+      appointment: { start: s2.start, doctor: { name: 'Dr. Notify Live', specialty: 'Cardiology' } },
+    });
+    expect(first.data!.notificationAdded.message).toContain('Hello Nina');
+    await sleep(500);
+    expect(l.results).toHaveLength(1);
+  });
+});
+
+describe('refusals', () => {
+  it('refuses a connection without a token or with a forged one (4403)', async () => {
+    const forged = await signAccessToken({ userId: '000000000000000000000001', role: 'SUPER_ADMIN' }, 'not-the-router-secret-0123456789abcdef', 900);
+    for (const params of [undefined, {}, bearer(forged.token), { authorization: forged.token }]) {
+      const refused = listen(connect(graph.router, params), `subscription { appointmentChanged(doctorId: "${'a'.repeat(24)}") { id } }`);
+      expect(await refused.waitForError()).toMatchObject({ code: 4403 });
+    }
+  });
+
+  it('closes the connection when its access token expires', async () => {
+    const shortLived = await signAccessToken({ userId: '000000000000000000000002', role: 'NURSE' }, graph.cfg.JWT_SECRET, 2);
+    const client = connect(graph.router, bearer(shortLived.token));
+    const watch = listen(client, `subscription { appointmentChanged(doctorId: "${'b'.repeat(24)}") { id } }`);
+    await settled(client); // accepted while the token is valid
+    expect(await watch.waitForError(3500)).toMatchObject({ code: 4403, reason: expect.stringMatching(/expired/) });
+  });
+
+  it('answers invalid documents with an error message and keeps the connection', async () => {
+    const client = connect(graph.router, bearer(admin));
+    const errorOf = (query: string, variables?: Record<string, unknown>) => listen(client, query, variables).waitForError();
+    expect(await errorOf('subscription {')).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    expect(await errorOf('subscription { nothingHere { id } }')).toEqual([expect.objectContaining({ message: expect.stringMatching(/nothingHere/) })]);
+    expect(await errorOf('subscription { appointmentChanged(doctorId: "x") { id } }')).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } })]);
+    expect(await errorOf('subscription S($d: ObjectID!) { appointmentChanged(doctorId: $d) { id } }')).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } })]);
+    expect(await errorOf('mutation { markNoShow(id: "000000000000000000000001") { id } }')).toEqual([expect.objectContaining({ message: expect.stringMatching(/Only subscriptions/) })]);
+    const deep = 'subscription { appointmentChanged(doctorId: "000000000000000000000001") { patient { appointments { edges { node { patient { appointments { edges { node { patient { appointments { edges { node { id } } } } } } } } } } } } } }';
+    expect(await errorOf(deep)).toEqual([expect.objectContaining({ message: expect.stringMatching(/depth/i) })]);
+
+    const doctorId = await newDoctor('Still');
+    const [slot] = await slots(doctorId);
+    const watch = listen<Changed>(client, WATCH, { doctor: doctorId });
+    await settled(client);
+    const id = await book(await newPatient('After'), doctorId, slot);
+    expect((await watch.waitFor(1))[0]?.data?.appointmentChanged.id).toBe(id);
+  });
+});
+
+describe('shutdown', () => {
+  it('closes the sockets of a stopped router while the other one keeps delivering', async () => {
+    const doctorId = await newDoctor('Stay');
+    const [slot] = await slots(doctorId);
+    const survivor = connect(graph.router, bearer(admin));
+    const leaving = connect(second, bearer(admin));
+    const onSurvivor = listen<Changed>(survivor, WATCH, { doctor: doctorId });
+    const onLeaving = listen<Changed>(leaving, WATCH, { doctor: doctorId });
+    await Promise.all([settled(survivor), settled(leaving)]);
+
+    const stopStarted = Date.now();
+    await second.stop();
+    expect(Date.now() - stopStarted).toBeLessThan(3000);
+    expect(await onLeaving.waitForError()).toMatchObject({ code: 1001 });
+
+    const id = await book(await newPatient('Left'), doctorId, slot);
+    expect((await onSurvivor.waitFor(1))[0]?.data?.appointmentChanged.id).toBe(id);
+    expect(onLeaving.results).toEqual([]);
+  });
+});
