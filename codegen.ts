@@ -9,6 +9,16 @@ import { SUBGRAPHS } from './platform/services';
 const MAPPERS: Record<string, Record<string, string>> = {
   patients: { Patient: '../model#PatientDoc', MedicalHistoryEntry: '../model#HistoryDoc', LabResult: '../model#LabResultDoc' },
   doctors: { Doctor: '../model#DoctorDoc' },
+  appointments: { Appointment: '../model#AppointmentDoc', Patient: '{ id: string }', Doctor: '{ id: string }' },
+  notifications: { Notification: '../model#NotificationDoc', Patient: '{ id: string }' },
+  analytics: { Doctor: '{ id: string }', Patient: '{ id: string }', AnalyticsRun: '../model#RunDoc' },
+  medications: {
+    Medication: '../model#MedicationDoc',
+    Prescription: '../model#PrescriptionDoc',
+    Dispensation: '../dispense#DispenseResult',
+    Patient: '{ id: string }',
+    Doctor: '{ id: string }',
+  },
   accounts: { User: '../model#UserDoc', Session: '../service#SessionResult', AuditEntry: '../../../platform/audit#AuditEntryDoc' },
 };
 

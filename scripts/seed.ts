@@ -1,5 +1,5 @@
 import { Types, type Connection } from 'mongoose';
-import { loadConfig } from '../platform/config';
+import { loadConfig, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
 import { isDuplicateKey } from '../platform/errors';
 import { createLogger } from '../platform/logger';
@@ -7,6 +7,10 @@ import { createDoctorModels, doctorSortKey } from '../subgraphs/doctors/model';
 import { createPatientModels, patientSortKey } from '../subgraphs/patients/model';
 import bcrypt from 'bcryptjs';
 import { createAccountModels } from '../subgraphs/accounts/model';
+import { createAppointmentModels } from '../subgraphs/appointments/model';
+import { seedAppointments } from './seed-appointments';
+import { seedMedications } from './seed-medications';
+import { createMedicationModels } from '../subgraphs/medications/model';
 import { DEMO_CARE_RELATIONS, DEMO_DOCTORS, DEMO_PASSWORD, DEMO_PATIENTS, DEMO_USERS } from './seed-data';
 
 /** 1 when the insert happened, 0 when a record with that id already exists. */
@@ -25,8 +29,7 @@ async function insertIfMissing(insert: () => Promise<unknown>): Promise<number> 
  * on every start is safe. (Plain inserts by fixed id, not upserts: FerretDB 1.24 drops empty
  * arrays from `$setOnInsert`.)
  */
-export async function seedDemoData(uri: string): Promise<{ doctors: number; patients: number; users: number }> {
-  const cfg = loadConfig({ ...process.env, MONGODB_URI: uri });
+export async function seedDemoData(cfg: Config): Promise<{ doctors: number; patients: number; users: number; appointments: number; medications: number }> {
   const log = createLogger('seed', 'warn');
   const conns: Connection[] = [];
   try {
@@ -53,7 +56,11 @@ export async function seedDemoData(uri: string): Promise<{ doctors: number; pati
         }),
       );
     }
-    for (const rel of DEMO_CARE_RELATIONS) {
+    const appointmentsConn = await connectDb(cfg, 'appointments', log);
+    conns.push(appointmentsConn);
+    const { Appointment } = await createAppointmentModels(appointmentsConn);
+    const seeded = await seedAppointments(Appointment);
+    for (const rel of [...DEMO_CARE_RELATIONS, ...seeded.pairs]) {
       await insertIfMissing(() => CareRelation.create({ ...rel, since: new Date() }));
     }
 
@@ -65,7 +72,10 @@ export async function seedDemoData(uri: string): Promise<{ doctors: number; pati
     for (const { _id, ...u } of DEMO_USERS) {
       users += await insertIfMissing(() => User.create({ _id: new Types.ObjectId(_id), ...u, passwordHash, active: true }));
     }
-    return { doctors, patients, users };
+    const medicationsConn = await connectDb(cfg, 'medications', log);
+    conns.push(medicationsConn);
+    const medications = await seedMedications(await createMedicationModels(medicationsConn), cfg, log);
+    return { doctors, patients, users, appointments: seeded.created, medications };
   } finally {
     await Promise.all(conns.map((c) => c.close()));
   }
@@ -77,8 +87,8 @@ if (require.main === module) {
     console.error('Set MONGODB_URI (npm start seeds automatically).');
     process.exit(1);
   }
-  seedDemoData(uri).then(
-    (n) => console.log(`seeded ${n.doctors} doctors, ${n.patients} patients, ${n.users} users (existing records left as they were)`),
+  seedDemoData(loadConfig()).then(
+    (n) => console.log(`seeded ${n.doctors} doctors, ${n.patients} patients, ${n.users} users, ${n.appointments} appointments, ${n.medications} medications and prescriptions (existing records left as they were)`),
     (err: unknown) => {
       console.error((err as Error).message);
       process.exit(1);

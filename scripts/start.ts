@@ -73,16 +73,14 @@ async function main(): Promise<void> {
   console.log(`database: ${db.uri}${db.external ? ' (MONGODB_URI)' : ' (embedded FerretDB, data in .data/ferretdb)'}`);
   const env = { MONGODB_URI: db.uri };
 
-  const urls: Record<string, string> = {};
+  const urls = Object.fromEntries(SUBGRAPHS.map((name) => [subgraphUrlEnv(name), `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`]));
   for (const name of SUBGRAPHS) {
-    const port = DEFAULT_PORTS[name];
-    urls[subgraphUrlEnv(name)] = `http://127.0.0.1:${port}/graphql`;
-    run(name, `subgraphs/${name}/index.ts`, { ...env, PORT: String(port) });
+    run(name, `subgraphs/${name}/index.ts`, { ...env, ...urls, PORT: String(DEFAULT_PORTS[name]) });
   }
   await Promise.all(SUBGRAPHS.map((name) => waitForHttp(`http://127.0.0.1:${DEFAULT_PORTS[name]}/ready`, name)));
 
-  const seeded = await seedDemoData(db.uri);
-  console.log(`demo data: ${seeded.doctors} doctors, ${seeded.patients} patients, ${seeded.users} users added (existing records kept)`);
+  const seeded = await seedDemoData(loadConfig({ ...process.env, MONGODB_URI: db.uri }));
+  console.log(`demo data: ${seeded.doctors} doctors, ${seeded.patients} patients, ${seeded.users} users, ${seeded.appointments} appointments, ${seeded.medications} medications and prescriptions added (existing records kept)`);
 
   const routerPort = Number(process.env.PORT ?? DEFAULT_PORTS.router);
   run('router', 'router/index.ts', { ...env, ...urls, PORT: String(routerPort) });

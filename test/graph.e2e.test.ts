@@ -84,18 +84,6 @@ describe('federated graph through the router', () => {
     expect(lab.data!.addLabResult).toEqual({ labResults: [{ test: 'LDL', abnormal: true }], medicalHistory: [{ condition: 'Hypertension' }] });
   });
 
-  it('offers slots from the doctor schedule and none after deactivation', async () => {
-    const from = new Date(Date.now() + 86_400_000).toISOString();
-    const to = new Date(Date.now() + 2 * 86_400_000).toISOString();
-    const q = `query Slots($id: ObjectID!, $from: DateTime!, $to: DateTime!) { availableSlots(doctorId: $id, from: $from, to: $to) { start end } }`;
-    const slots = await gql<{ availableSlots: { start: string; end: string }[] }>(q, { id: doctorId, from, to });
-    expect(slots.errors).toBeUndefined();
-    expect(slots.data!.availableSlots.length).toBeGreaterThanOrEqual(10);
-    await gql(`mutation { deactivateDoctor(id: "${doctorId}") { active } }`);
-    const none = await gql<{ availableSlots: unknown[] }>(q, { id: doctorId, from, to });
-    expect(none.data!.availableSlots).toEqual([]);
-  });
-
   it('erases a patient record', async () => {
     const tmp = await gql<{ registerPatient: { id: string } }>(REGISTER, { input: { firstName: 'Del', lastName: 'Ete', dateOfBirth: '1990-01-01', sex: 'OTHER' } });
     const id = tmp.data!.registerPatient.id;

@@ -6,7 +6,10 @@ import type { SubgraphContext } from '../platform/context';
 import { signIdentity, type Identity } from '../platform/identity';
 import { createLogger } from '../platform/logger';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../platform/subgraph';
-import type { SubgraphName } from '../platform/services';
+import { subgraphUrlEnv, type SubgraphName } from '../platform/services';
+import { AUDIT_DB } from '../platform/audit';
+import { JOBS_DB } from '../platform/jobs';
+import { EVENTS_DB } from '../platform/pubsub';
 import { startRouter, type RunningRouter } from '../router/server';
 
 /** A config whose databases belong to this test file alone (random DB_PREFIX), logging silenced. */
@@ -19,11 +22,13 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DB_PREFIX: `test_${randomBytes(4).toString('hex')}`,
     DB_CONNECT_RETRIES: '2',
     BCRYPT_ROUNDS: '4',
+    JOBS_PROCESS_EVERY_MS: '100',
+    OUTBOX_SWEEP_SECONDS: '1',
     ...overrides,
   });
 }
 
-export const silentLog = createLogger('test', 'silent');
+export const silentLog = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 /** Opens a service's test database directly, for service-level tests. */
 export function openDb(cfg: Config, service: string): Promise<mongoose.Connection> {
@@ -102,7 +107,12 @@ export async function startTestGraph<T extends SubgraphContext[]>(
 ): Promise<TestGraph> {
   const cfg = testConfig(overrides);
   const subgraphs: TestGraph['subgraphs'] = {};
-  for (const def of defs) subgraphs[def.name] = await startSubgraph(def, { port: 0, config: cfg, logger: silentLog });
+  for (const def of defs) {
+    const sub = await startSubgraph(def, { port: 0, config: cfg, logger: silentLog });
+    subgraphs[def.name] = sub;
+    // Services started later (and their ServiceClient) find this one here.
+    (cfg as Record<string, unknown>)[subgraphUrlEnv(def.name)] = sub.url;
+  }
   const router = await startRouter({
     port: 0,
     config: cfg,
@@ -124,7 +134,7 @@ export async function startTestGraph<T extends SubgraphContext[]>(
     stop: async () => {
       await router.stop();
       await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
-      await dropTestDatabases(cfg, defs.map((d) => d.name));
+      await dropTestDatabases(cfg, [...defs.map((d) => d.name), EVENTS_DB, JOBS_DB, AUDIT_DB]);
     },
   };
 }
