@@ -71,7 +71,8 @@ async function main(): Promise<void> {
 
   db = await startDatabase({ port: process.env.DB_PORT ? Number(process.env.DB_PORT) : undefined });
   console.log(`database: ${db.uri}${db.external ? ' (MONGODB_URI)' : ' (embedded FerretDB, data in .data/ferretdb)'}`);
-  const env = { MONGODB_URI: db.uri };
+  // Demo-friendly: reports refresh every minute unless configured (production default: 5 min).
+  const env = { MONGODB_URI: db.uri, ANALYTICS_REFRESH_SECONDS: process.env.ANALYTICS_REFRESH_SECONDS ?? '60' };
 
   const urls = Object.fromEntries(SUBGRAPHS.map((name) => [subgraphUrlEnv(name), `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`]));
   for (const name of SUBGRAPHS) {
