@@ -138,3 +138,14 @@ export async function startTestGraph<T extends SubgraphContext[]>(
     },
   };
 }
+
+/** Polls `probe` until it returns something truthy (or throws after `ms`). */
+export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -12,23 +12,13 @@ import type { NotificationDoc } from '../subgraphs/notifications/model';
 import { notificationsSubgraph } from '../subgraphs/notifications/index';
 import { Sender } from '../subgraphs/notifications/sender';
 import { patientsSubgraph } from '../subgraphs/patients/index';
-import { silentLog, startTestGraph, type TestGraph } from './helpers';
+import { silentLog, startTestGraph, type TestGraph, waitFor } from './helpers';
 
 /** Low-stock alerts (once per crossing) and medication reminders (once per dose), end to end. */
 let graph: TestGraph;
 let admin: string;
 const gql: TestGraph['gql'] = (q, v) => graph.as(admin, q, v);
 const notifications = () => graph.subgraphs.notifications!.conn.model<NotificationDoc>('Notification');
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let patientId: string;
 let doctorId: string;

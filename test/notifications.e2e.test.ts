@@ -12,7 +12,7 @@ import { notificationsSubgraph } from '../subgraphs/notifications/index';
 import { reminderTime } from '../subgraphs/notifications/templates';
 import { patientsSubgraph } from '../subgraphs/patients/index';
 import { startRouter } from '../router/server';
-import { postGraphQL, silentLog, startTestGraph, type TestGraph } from './helpers';
+import { postGraphQL, silentLog, startTestGraph, type TestGraph, waitFor } from './helpers';
 
 /**
  * Notifications end to end: the durable hand-off from appointments, Agenda jobs, reminders in the
@@ -26,16 +26,6 @@ const WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'
 
 const notifications = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, 'notifications')).collection<NotificationDoc>('notifications');
 const jobs = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, JOBS_DB)).collection('agendaJobs');
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function startWorker(overrides: Partial<Config> = {}): Promise<RunningSubgraph> {
   return startSubgraph(notificationsSubgraph, { port: 0, config: { ...graph.cfg, ...overrides }, logger: silentLog });
