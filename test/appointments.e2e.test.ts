@@ -5,6 +5,7 @@ import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
 import { patientsSubgraph } from '../subgraphs/patients/index';
+import { setAppointmentFields } from './appointmentFixtures';
 import { startTestGraph, type GraphQLResponse, type TestGraph } from './helpers';
 
 /** Booking, rescheduling, cancelling and completing through the router, on the real database. */
@@ -137,7 +138,7 @@ describe('changes', () => {
     const a = (await book(p, doctorId, s1)).data!.bookAppointment.id;
     expect(code(await gql(`mutation { completeAppointment(id: "${a}", conditions: ["Flu"]) { id } }`))).toBe('CONFLICT');
     // The visit takes place: move it into the past (test fixture; booking in the past is refused).
-    await appointmentsModel().updateOne({ _id: a }, { $set: { start: new Date(Date.now() - 3_600_000), end: new Date(Date.now() - 1_800_000) } });
+    await setAppointmentFields(graph, a, { start: new Date(Date.now() - 3_600_000), end: new Date(Date.now() - 1_800_000) });
     const done = await gql<{ completeAppointment: { status: string; conditions: string[] } }>(`mutation { completeAppointment(id: "${a}", conditions: ["Flu", "Fever", "Flu"], notes: "Rest") { status conditions } }`);
     expect(done.data?.completeAppointment).toEqual({ status: 'COMPLETED', conditions: ['Flu', 'Fever'] });
     expect(code(await gql(`mutation { markNoShow(id: "${a}") { id } }`))).toBe('CONFLICT');

@@ -10,7 +10,7 @@ import { Directory } from './directory';
 import { startAgenda, stopAgenda } from '../../platform/jobs';
 import { enqueueJob, OutboxRelay } from '../../platform/outboxRelay';
 import { NOTIFY_APPOINTMENT_EVENT } from '../../platform/jobNames';
-import { createAppointmentModels, type AppointmentDoc } from './model';
+import { appointmentClaimKey, createAppointmentModels, type AppointmentDoc } from './model';
 import { resolvers } from './resolvers';
 import { AppointmentService, type Context } from './service';
 
@@ -37,7 +37,7 @@ export const appointmentsSubgraph: SubgraphDefinition<Context> = {
       },
       log,
       // The same claim every change of an appointment takes (service.ts).
-      (id, work) => claims.withClaim(`appointment:${id}`, { leaseMs: 10_000, waitMs: 2_000, busy: () => new Error('appointment busy') }, work),
+      (id, work) => claims.withClaim(appointmentClaimKey(id), { leaseMs: 10_000, waitMs: 2_000, busy: () => new Error('appointment busy') }, work),
     );
     await relay.schedule(agenda, 'appointments.relay-outbox', cfg.OUTBOX_SWEEP_SECONDS);
     const service = new AppointmentService(models, directory, log, live, relay);

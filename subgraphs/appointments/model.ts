@@ -65,6 +65,14 @@ export async function createAppointmentModels(conn: Connection): Promise<Appoint
   return models;
 }
 
+/**
+ * The claim every change of one appointment takes (service.ts, the outbox sweep, test fixtures):
+ * on FerretDB an update rewrites the whole document, so unserialised writes can undo each other.
+ */
+export function appointmentClaimKey(id: string): string {
+  return `appointment:${id}`;
+}
+
 export function slotKeyOf(doctorId: string, start: Date): string {
   return `${doctorId}|${start.toISOString()}`;
 }

@@ -14,7 +14,7 @@ import { TOPICS, type Publisher } from '../../platform/pubsub';
 import { MAX_SLOT_RANGE_DAYS, slotsBetween, type Slot } from '../../platform/schedule';
 import type { AppointmentFilter, BookAppointmentInput } from './__generated__/resolvers-types';
 import type { Directory, DoctorInfo } from './directory';
-import { slotKeyOf, type AppointmentDoc, type AppointmentModels, type AppointmentStatus } from './model';
+import { appointmentClaimKey, slotKeyOf, type AppointmentDoc, type AppointmentModels, type AppointmentStatus } from './model';
 import { withPatientLock } from './patientLock';
 
 export interface Context extends SubgraphContext {
@@ -196,7 +196,7 @@ export class AppointmentService {
    */
   private changing<T>(id: string, work: () => Promise<T>): Promise<T> {
     return this.claims.withClaim(
-      `appointment:${id}`,
+      appointmentClaimKey(id),
       { leaseMs: CHANGE_LEASE_MS, waitMs: CHANGE_WAIT_MS, busy: () => conflict('The appointment is being changed; please try again') },
       work,
     );

@@ -1,4 +1,4 @@
-import type { AppointmentDoc } from '../../subgraphs/appointments/model';
+import { setAppointmentFields } from '../appointmentFixtures';
 import { ALL, NONE, OWN, listed, type AccessEnv, type AccessRows, type Target } from './env';
 
 const WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
@@ -23,9 +23,8 @@ async function bookAsAdmin(env: AccessEnv, patientId: string, doctorId: string):
 const freshAppointment = (env: AccessEnv, past = false) => async (t: Target): Promise<string> => {
   const id = t === 'own' ? await bookAsAdmin(env, env.ids.own, env.ids.doctor) : await bookAsAdmin(env, env.ids.foreign, foreignDoctor);
   if (past) {
-    const model = env.graph.subgraphs.appointments!.conn.model<AppointmentDoc>('Appointment');
     const start = new Date(Date.now() - Math.floor(Math.random() * 1e9) - 3_600_000);
-    await model.updateOne({ _id: id }, { $set: { start, end: new Date(start.getTime() + 300_000), slotKey: `past|${id}` } });
+    await setAppointmentFields(env.graph, id, { start, end: new Date(start.getTime() + 300_000), slotKey: `past|${id}` });
   }
   return id;
 };
