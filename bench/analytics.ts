@@ -109,7 +109,7 @@ class MemorySampler {
     this.nodePeak = 0;
     this.dbPeak = 0;
     this.sample();
-    this.timer = setInterval(() => this.sample(), 100);
+    this.timer = setInterval(() => this.sample(), 100).unref();
     return this;
   }
 
@@ -144,8 +144,10 @@ interface LoadResult {
 
 interface JobResult {
   wallMs: number;
-  /** null: did not finish within BENCH_MAX_JOB_MINUTES (abandoned). */
+  /** null: failed (error) or did not finish within BENCH_MAX_JOB_MINUTES (abandoned). */
   run: RunDoc | null;
+  error: string | null;
+  abandoned: boolean;
   nodePeakMb: number;
   dbPeakMb: number | null;
 }
@@ -208,11 +210,16 @@ async function runJob(refresher: Refresher, dbPid: number | null, capMs: number)
   const job = refresher.run();
   job.catch(() => undefined); // an abandoned run fails later, when the database is stopped
   let timer: NodeJS.Timeout | undefined;
-  const cap = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), capMs)));
-  const run = await Promise.race([job, cap]);
-  clearTimeout(timer);
-  const wallMs = now() - started;
-  return { wallMs, run, ...memory.stop() };
+  const cap = new Promise<'abandoned'>((resolve) => (timer = setTimeout(() => resolve('abandoned'), capMs).unref()));
+  try {
+    const outcome = await Promise.race([job, cap]);
+    const abandoned = outcome === 'abandoned';
+    return { wallMs: now() - started, run: abandoned ? null : outcome, error: null, abandoned, ...memory.stop() };
+  } catch (err) {
+    return { wallMs: now() - started, run: null, error: (err as Error).message, abandoned: false, ...memory.stop() };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Each job pipeline alone: the aggregation drained, groups counted, nothing written. */
@@ -348,7 +355,8 @@ interface Outcome {
   batchSize: number;
   jobCapMinutes: number;
   jobs: JobResult[];
-  materialised: { dailyStatus: number; dailyConditions: number; dailyPatients: number } | null;
+  /** Rows of the current generation, and all rows (older generations not deleted included). */
+  materialised: { dailyStatus: number; dailyConditions: number; dailyPatients: number; allRows: number } | null;
   timings: Timing[];
   baseline: Baseline;
   breakdown: PipelineTiming[];
@@ -381,12 +389,19 @@ function observations(o: Outcome): string[] {
       );
     }
   }
+  const failed = o.jobs.filter((j) => j.error);
+  if (failed.length) {
+    lines.push(
+      `Job run ${o.jobs.map((j, i) => (j.error ? i + 1 : 0)).filter(Boolean).join(' and ')} failed after ${failed.map((j) => fmtS(j.wallMs)).join(', ')}: "${failed[0].error}". ` +
+        (o.materialised ? `The reads below ran on the current generation, with ${fmtInt(o.materialised.allRows)} materialised rows in the collections instead of ${fmtInt(o.materialised.dailyStatus + o.materialised.dailyConditions + o.materialised.dailyPatients)}.` : ''),
+    );
+  }
   if (done.length) {
     lines.push(
       `The job took ${done.map((j) => fmtS(j.wallMs)).join(' and ')} (${(done[0].wallMs / o.baseline.medianMs).toFixed(0)}× one naive report)` +
         `${done[0].wallMs > 300_000 ? `, longer than the default ANALYTICS_REFRESH_SECONDS=300 between runs` : `, ${((100 * done[0].wallMs) / 300_000).toFixed(0)}% of the default 300 s refresh interval`}.`,
     );
-  } else {
+  } else if (o.jobs.some((j) => j.abandoned)) {
     lines.push(`The job did not finish within ${o.jobCapMinutes} min (abandoned), while the naive report over all ${fmtInt(o.load.loaded)} appointments took ${fmtS(o.baseline.medianMs)}.`);
   }
   if (o.breakdown.length) {
@@ -431,18 +446,19 @@ function renderRun(o: Outcome): string {
   out.push('');
   out.push('### The job (`Refresher.run()`)');
   out.push('');
-  out.push('| run | wall time | durationMs (RunDoc) | rows written | peak RSS node | peak RSS FerretDB |');
-  out.push('|---|---:|---:|---:|---:|---:|');
+  out.push('| run | outcome | wall time | durationMs (RunDoc) | rows written | peak RSS node | peak RSS FerretDB |');
+  out.push('|---|---|---:|---:|---:|---:|---:|');
   o.jobs.forEach((j, i) =>
     out.push(
-      `| ${i + 1}${i ? ' (also deletes the previous generation)' : ' (empty analytics db)'} | ${j.run ? fmtS(j.wallMs) : `**not finished after ${fmtS(j.wallMs)}** (abandoned)`} | ` +
+      `| ${i + 1}${i ? ' (also deletes the previous generation)' : ' (empty analytics db)'} | ${j.run ? 'ok' : j.abandoned ? `**abandoned** (BENCH_MAX_JOB_MINUTES=${o.jobCapMinutes})` : `**failed**: ${j.error}`} | ${fmtS(j.wallMs)} | ` +
         `${j.run ? `${fmtInt(j.run.durationMs)} ms` : '–'} | ${j.run ? fmtInt(j.run.rows) : '–'} | ${j.nodePeakMb} MB | ${j.dbPeakMb !== null ? `${j.dbPeakMb} MB` : '–'} |`,
     ),
   );
   out.push('');
   if (o.materialised) {
     out.push(
-      `Materialised rows of the current generation: daily_status ${fmtInt(o.materialised.dailyStatus)}, daily_conditions ${fmtInt(o.materialised.dailyConditions)}, daily_patients ${fmtInt(o.materialised.dailyPatients)}.`,
+      `Materialised rows of the current generation: daily_status ${fmtInt(o.materialised.dailyStatus)}, daily_conditions ${fmtInt(o.materialised.dailyConditions)}, daily_patients ${fmtInt(o.materialised.dailyPatients)}; ` +
+        `all rows in the three collections: ${fmtInt(o.materialised.allRows)}.`,
     );
     out.push('');
   }
@@ -575,23 +591,29 @@ async function main(): Promise<void> {
       const j = await runJob(refresher, dbPid, jobCapMinutes * 60_000);
       jobs.push(j);
       const mem = `peak RSS node ${j.nodePeakMb} MB${j.dbPeakMb !== null ? `, FerretDB ${j.dbPeakMb} MB` : ''}`;
-      if (!j.run) {
+      if (j.abandoned) {
         console.log(`  not finished after ${fmtS(j.wallMs)}: abandoned (${mem})`);
         break;
       }
-      console.log(`  ${fmtS(j.wallMs)} wall (durationMs ${j.run.durationMs}), ${fmtInt(j.run.rows)} rows, ${mem}`);
+      if (j.error) console.log(`  FAILED after ${fmtS(j.wallMs)}: ${j.error} (${mem})`);
+      else console.log(`  ${fmtS(j.wallMs)} wall (durationMs ${j.run!.durationMs}), ${fmtInt(j.run!.rows)} rows, ${mem}`);
     }
-    const last = jobs[jobs.length - 1].run;
+    // What the reports read: the generation `runs/current` points at (a failed run may have switched already).
+    const current = jobs.some((j) => j.abandoned) ? null : await models.Run.findById('current').lean<RunDoc>();
     let materialised: Outcome['materialised'] = null;
     let timings: Timing[] = [];
     let breakdown: PipelineTiming[] = [];
-    if (last) {
-      const gen = last.gen;
+    if (current) {
+      const gen = current.gen;
       materialised = {
         dailyStatus: await models.DailyStatus.countDocuments({ gen }),
         dailyConditions: await models.DailyCondition.countDocuments({ gen }),
         dailyPatients: await models.DailyPatient.countDocuments({ gen }),
+        allRows: (await models.DailyStatus.countDocuments({})) + (await models.DailyCondition.countDocuments({})) + (await models.DailyPatient.countDocuments({})),
       };
+      if (materialised.allRows > materialised.dailyStatus + materialised.dailyConditions + materialised.dailyPatients) {
+        console.log(`  older generations left behind: ${fmtInt(materialised.allRows)} rows in the collections`);
+      }
 
       // 4. The materialised reads.
       console.log('materialised reports…');
