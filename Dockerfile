@@ -6,6 +6,7 @@ RUN npm ci --omit=dev --ignore-scripts
 COPY platform ./platform
 COPY subgraphs ./subgraphs
 COPY router ./router
+COPY web ./web
 COPY schema ./schema
 COPY scripts ./scripts
 COPY tsconfig.json ./

@@ -23,6 +23,7 @@ import { identityFromRequest } from './auth';
 import { SignedDataSource } from './datasource';
 import { RequestRateLimiter } from './rateLimit';
 import { LiveSubscriptions } from './subscriptions';
+import { mountWebApp } from './web';
 
 export const SUPERGRAPH_PATH = path.join(__dirname, '..', 'schema', 'supergraph.graphql');
 
@@ -133,6 +134,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     }),
   );
   app.use(jsonErrors);
+  mountWebApp(app);
 
   const port = opts.port ?? Number(process.env.PORT ?? DEFAULT_PORTS.router);
   await new Promise<void>((resolve, reject) => {

@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     [
       '',
       'HealthSync is running.',
+      `  admin web app:                http://localhost:${routerPort}/`,
       `  GraphQL (and Apollo Sandbox): http://localhost:${routerPort}/graphql`,
       ...SUBGRAPHS.map((n) => `  subgraph ${n.padEnd(14)} http://127.0.0.1:${DEFAULT_PORTS[n]}/graphql (router calls only)`),
       '',

@@ -1,0 +1,60 @@
+import { gql, session } from '../api.js';
+import { $, attempt, dayBounds, el, fill, fmtDateTime, fmtTime, isoDay, latestOnly, showNotice } from '../ui.js';
+
+const DOCTORS = `{ doctors(first: 100) { edges { node { id name specialty } } } }`;
+const PATIENTS = `query P($s: String) { patients(search: $s, first: 20) { edges { node { id name dateOfBirth } } } }`;
+const SLOTS = `query S($d: ObjectID!, $f: DateTime!, $t: DateTime!) { availableSlots(doctorId: $d, from: $f, to: $t) { start end } }`;
+const BOOK = `mutation B($i: BookAppointmentInput!) { bookAppointment(input: $i) { id start doctor { name } patient { name } } }`;
+
+const option = (value, label) => el('option', { value }, label);
+const searchPatients = latestOnly((s) => attempt(() => gql(PATIENTS, { s })));
+const freeSlots = latestOnly((d, f, t) => attempt(() => gql(SLOTS, { d, f, t })));
+
+async function loadPatients() {
+  const me = session.get().user;
+  if (me.role === 'PATIENT') {
+    fill($('book-patient'), option(me.patient?.id ?? '', 'Me'));
+    $('book-patient-search').hidden = true;
+    return;
+  }
+  const data = await searchPatients($('book-patient-search').value || null);
+  if (data) fill($('book-patient'), data.patients.edges.map(({ node: p }) => option(p.id, `${p.name} (born ${p.dateOfBirth})`)));
+}
+
+async function loadSlots() {
+  const doctorId = $('book-doctor').value;
+  const day = $('book-day').value;
+  if (!doctorId || !day) return fill($('book-slot'));
+  const { from, to } = dayBounds(day);
+  const data = await freeSlots(doctorId, from, to);
+  if (!data) return; // failed (the error is shown) or overtaken by a newer choice
+  const slots = data.availableSlots;
+  fill($('book-slot'), slots.length ? slots.map((s) => option(JSON.stringify(s), `${fmtTime(s.start)}–${fmtTime(s.end)}`)) : option('', 'No free slot on this day'));
+}
+
+export async function showBook() {
+  const doctors = await attempt(() => gql(DOCTORS));
+  if (!doctors) return;
+  fill($('book-doctor'), doctors.doctors.edges.map(({ node: d }) => option(d.id, `${d.name} — ${d.specialty}`)));
+  if (!$('book-day').value) $('book-day').value = isoDay(new Date(Date.now() + 86_400_000));
+  $('book-doctor').onchange = loadSlots;
+  $('book-day').onchange = loadSlots;
+  let typing;
+  $('book-patient-search').oninput = () => {
+    clearTimeout(typing);
+    typing = setTimeout(loadPatients, 250);
+  };
+  $('book-form').onsubmit = async (ev) => {
+    ev.preventDefault();
+    if (!$('book-slot').value) return;
+    const slot = JSON.parse($('book-slot').value);
+    const input = { patientId: $('book-patient').value, doctorId: $('book-doctor').value, start: slot.start, end: slot.end, reason: $('book-reason').value };
+    const data = await attempt(() => gql(BOOK, { i: input }));
+    if (!data) return;
+    const a = data.bookAppointment;
+    showNotice(`Booked ${a.patient.name} with ${a.doctor.name} on ${fmtDateTime(a.start)}`);
+    $('book-reason').value = '';
+    await loadSlots();
+  };
+  await Promise.all([loadPatients(), loadSlots()]);
+}
