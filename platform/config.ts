@@ -39,6 +39,8 @@ const schema = z.object({
   /** How often Agenda workers look for due jobs, and how long a job's lock lives. */
   JOBS_PROCESS_EVERY_MS: z.coerce.number().int().min(50).default(1000),
   JOB_LOCK_LIFETIME_MS: z.coerce.number().int().min(500).default(60_000),
+  /** How long a finished one-off job stays in the jobs collection (for inspection) before it is deleted. */
+  JOB_RETENTION_HOURS: z.coerce.number().min(0).default(72),
   /** How often each service's outbox relay sweeps for events not handed on yet. */
   OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).default(5),
   DB_CONNECT_RETRIES: z.coerce.number().int().min(0).default(10),

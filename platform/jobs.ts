@@ -36,8 +36,31 @@ export async function startAgenda(cfg: Config, service: string, log: Logger, def
   // Without a listener an 'error' event would throw and take the process down.
   agenda.on('error', (err: Error) => log.error({ err: err.message }, 'job scheduler error'));
   await define(agenda);
+  // Every service schedules the same recurring purge; `every` keeps one job of that name, so it
+  // runs on one instance at a time.
+  agenda.define(PURGE_FINISHED_JOB, { lockLifetime: 10 * 60_000 }, async () => {
+    const deleted = await purgeFinishedJobs(agenda, cfg.JOB_RETENTION_HOURS * 3_600_000);
+    if (deleted) log.info({ deleted }, 'finished jobs purged');
+  });
+  await agenda.every('1 hour', PURGE_FINISHED_JOB);
   await agenda.start();
   return agenda;
+}
+
+export const PURGE_FINISHED_JOB = 'jobs.purge-finished';
+
+/**
+ * Deletes one-off jobs (one per outbox event, reminder, …) that finished more than `retentionMs`
+ * ago, and returns how many. Without this the jobs collection grows by every booking forever, and
+ * on FerretDB, which filters by scanning, every poll of every worker gets slower with it.
+ * Recurring jobs keep a next run and are never matched; a job still to run or running neither.
+ * Deleting is safe for the outbox hand-off: consumers deduplicate by event id themselves (e.g. a
+ * notification's `dedupeKey`), so an event handed on again after its job was purged changes nothing.
+ */
+export async function purgeFinishedJobs(agenda: Agenda, retentionMs: number): Promise<number> {
+  const cutoff = new Date(Date.now() - retentionMs);
+  const deleted = await agenda.cancel({ type: 'normal', nextRunAt: null, lockedAt: null, lastFinishedAt: { $lt: cutoff } });
+  return deleted ?? 0;
 }
 
 /** Seconds to wait before retry n (1, 2, …): 5 s, 10 s, 20 s … capped at 10 minutes. */
