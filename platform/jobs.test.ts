@@ -16,7 +16,7 @@ beforeAll(async () => {
     a.define('jobtest.once', async (job: Job) => {
       ran.push(String(job.attrs.data.n));
     });
-  });
+  }, { purgeFinished: true });
   jobsDb = await openDb(cfg, JOBS_DB);
 });
 afterAll(async () => {

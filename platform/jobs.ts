@@ -19,7 +19,13 @@ export function uriWithDb(uri: string, db: string): string {
  * interval from config. Failed jobs are logged; `stop()` unlocks running jobs so another
  * instance takes them over.
  */
-export async function startAgenda(cfg: Config, service: string, log: Logger, define: (agenda: Agenda) => void | Promise<void>): Promise<Agenda> {
+export async function startAgenda(
+  cfg: Config,
+  service: string,
+  log: Logger,
+  define: (agenda: Agenda) => void | Promise<void>,
+  opts: { purgeFinished?: boolean } = {},
+): Promise<Agenda> {
   const agenda = new Agenda({
     name: `${service}-${process.pid}`,
     db: { address: uriWithDb(cfg.MONGODB_URI!, dbName(cfg, JOBS_DB)), collection: 'agendaJobs' },
@@ -36,13 +42,15 @@ export async function startAgenda(cfg: Config, service: string, log: Logger, def
   // Without a listener an 'error' event would throw and take the process down.
   agenda.on('error', (err: Error) => log.error({ err: err.message }, 'job scheduler error'));
   await define(agenda);
-  // Every service schedules the same recurring purge; `every` keeps one job of that name, so it
-  // runs on one instance at a time.
-  agenda.define(PURGE_FINISHED_JOB, { lockLifetime: 10 * 60_000 }, async () => {
-    const deleted = await purgeFinishedJobs(agenda, cfg.JOB_RETENTION_HOURS * 3_600_000);
-    if (deleted) log.info({ deleted }, 'finished jobs purged');
-  });
-  await agenda.every('1 hour', PURGE_FINISHED_JOB);
+  // One service (notifications, which runs most of the one-off jobs) purges the shared
+  // collection for all: every job name a service defines costs a lock query per poll.
+  if (opts.purgeFinished) {
+    agenda.define(PURGE_FINISHED_JOB, { lockLifetime: 10 * 60_000 }, async () => {
+      const deleted = await purgeFinishedJobs(agenda, cfg.JOB_RETENTION_HOURS * 3_600_000);
+      if (deleted) log.info({ deleted }, 'finished jobs purged');
+    });
+    await agenda.every('1 hour', PURGE_FINISHED_JOB);
+  }
   await agenda.start();
   return agenda;
 }

@@ -30,7 +30,9 @@ export const notificationsSubgraph: SubgraphDefinition<Context> = {
     });
     const directory = new Directory(conn, cfg, new ServiceClient(cfg, 'notifications'));
     const medicationReminders = new MedicationReminders(conn, cfg, directory, sender);
-    const agenda = await startAgenda(cfg, 'notifications', log, (a) => new NotificationJobs(a, directory, sender, cfg, log, medicationReminders).define());
+    const agenda = await startAgenda(cfg, 'notifications', log, (a) => new NotificationJobs(a, directory, sender, cfg, log, medicationReminders).define(), {
+      purgeFinished: true,
+    });
     onStop(() => stopAgenda(agenda));
     const service = new NotificationService(models);
     return (base) => ({ ...base, notifications: service, loaders: service.loaders() });
