@@ -63,6 +63,14 @@ async function signIn(page: Page, email: string, password: string): Promise<void
   await page.click('#login-form button[type=submit]');
 }
 
+/** A fresh tab, signed in (the navigation shows). */
+async function openSignedIn(email: string, password: string): Promise<{ page: Page; scriptErrors: string[] }> {
+  const app = await openApp();
+  await signIn(app.page, email, password);
+  await app.page.waitForSelector('#nav:not([hidden])');
+  return app;
+}
+
 /** yyyy-mm-dd of tomorrow in the clinic's zone. */
 function tomorrow(): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE }).format(new Date(Date.now() + 86_400_000));
@@ -95,9 +103,7 @@ describe('admin web app', () => {
   });
 
   it('books a free slot, shows it on the day, pushes the confirmation live, and cancels it', async () => {
-    const { page, scriptErrors } = await openApp();
-    await signIn(page, graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
-    await page.waitForSelector('#nav:not([hidden])');
+    const { page, scriptErrors } = await openSignedIn(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
 
     await page.click('a[data-view=book]');
     await page.fill('#book-patient-search', 'Wanda');
@@ -151,9 +157,7 @@ describe('admin web app', () => {
   }, 60_000);
 
   it('recomputes the reports on request and shows them, with the doctor named through federation', async () => {
-    const { page, scriptErrors } = await openApp();
-    await signIn(page, graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
-    await page.waitForSelector('#nav:not([hidden])');
+    const { page, scriptErrors } = await openSignedIn(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
     await page.click('a[data-view=reports]');
     await page.fill('#report-from', '2025-01-01');
     await page.fill('#report-to', '2028-12-31');
@@ -173,9 +177,7 @@ describe('admin web app', () => {
       i: { firstName: hostile, lastName: 'Script', dateOfBirth: '1990-01-01', sex: 'MALE' },
     });
     const id = res.data!.registerPatient.id;
-    const { page, scriptErrors } = await openApp();
-    await signIn(page, graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
-    await page.waitForSelector('#nav:not([hidden])');
+    const { page, scriptErrors } = await openSignedIn(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
     await page.click('a[data-view=patients]');
     await page.click(`#patient-list [data-id="${id}"]`);
     await page.waitForSelector('#patient-detail h2');
@@ -192,9 +194,7 @@ describe('admin web app', () => {
       i: { email: 'nurse.web@example.org', password: STAFF_PASSWORD, role: 'NURSE' },
     });
     expect(created.errors).toBeUndefined();
-    const { page } = await openApp();
-    await signIn(page, 'nurse.web@example.org', STAFF_PASSWORD);
-    await page.waitForSelector('#nav:not([hidden])');
+    const { page } = await openSignedIn('nurse.web@example.org', STAFF_PASSWORD);
     const offered = await Promise.all((await page.locator('#nav li:not([hidden]) a').all()).map((a) => a.getAttribute('data-view')));
     expect(offered).toEqual(['appointments', 'patients', 'notifications']);
     // Typing the address of a view not offered lands on the first allowed one.
