@@ -42,8 +42,8 @@ export async function showReports() {
   $('report-refresh').onclick = async () => {
     const done = await attempt(() => gql(REFRESH));
     if (done) {
-      showNotice(`Reports recomputed (${done.refreshAnalytics.rows} rows)`);
       await show();
+      showNotice(`Reports recomputed (${done.refreshAnalytics.rows} rows)`);
     }
   };
   await show();
