@@ -76,6 +76,15 @@ export function dayBounds(day) {
 const STATUS_STYLE = { SCHEDULED: 'primary', COMPLETED: 'success', CANCELLED: 'secondary', NO_SHOW: 'warning' };
 export const statusBadge = (status) => el('span', { class: `badge text-bg-${STATUS_STYLE[status] ?? 'light'}` }, status.replace('_', ' ').toLowerCase());
 
+/** Calls `fn` once typing has paused for `ms` (a search box asks once, not per keystroke). */
+export function debounce(fn, ms = 250) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
 /**
  * Wraps a loader so that only the answer to the latest call is used: when the user changes a date
  * twice quickly, a slow answer for the first date must not overwrite the second.

@@ -1,5 +1,5 @@
 import { gql, session } from '../api.js';
-import { $, attempt, dayBounds, el, fill, fmtDateTime, fmtTime, isoDay, latestOnly, showNotice } from '../ui.js';
+import { $, attempt, dayBounds, debounce, el, fill, fmtDateTime, fmtTime, isoDay, latestOnly, showNotice } from '../ui.js';
 
 const DOCTORS = `{ doctors(first: 100) { edges { node { id name specialty } } } }`;
 const PATIENTS = `query P($s: String) { patients(search: $s, first: 20) { edges { node { id name dateOfBirth } } } }`;
@@ -39,11 +39,7 @@ export async function showBook() {
   if (!$('book-day').value) $('book-day').value = isoDay(new Date(Date.now() + 86_400_000));
   $('book-doctor').onchange = loadSlots;
   $('book-day').onchange = loadSlots;
-  let typing;
-  $('book-patient-search').oninput = () => {
-    clearTimeout(typing);
-    typing = setTimeout(loadPatients, 250);
-  };
+  $('book-patient-search').oninput = debounce(loadPatients);
   $('book-form').onsubmit = async (ev) => {
     ev.preventDefault();
     if (!$('book-slot').value) return;

@@ -1,5 +1,5 @@
 import { gql } from '../api.js';
-import { $, attempt, el, fill, fmtDateTime, latestOnly, statusBadge } from '../ui.js';
+import { $, attempt, debounce, el, fill, fmtDateTime, latestOnly, statusBadge } from '../ui.js';
 
 const LIST = `query P($s: String) { patients(search: $s, first: 50) { edges { node { id name dateOfBirth } } } }`;
 const DETAIL = `query D($id: ObjectID!) {
@@ -34,13 +34,11 @@ async function showDetail(id) {
   );
 }
 
+const searchLater = debounce(() => showPatients());
+
 export async function showPatients() {
   const search = $('patient-search');
-  let typing;
-  search.oninput = () => {
-    clearTimeout(typing);
-    typing = setTimeout(showPatients, 250);
-  };
+  search.oninput = searchLater;
   const data = await loadList(search.value || null);
   if (!data) return;
   fill(
