@@ -6,3 +6,24 @@
 export const NOTIFY_APPOINTMENT_EVENT = 'notifications.appointment-event';
 /** medications → notifications: {eventId, type: LOW_STOCK, medicationId, stockOnHand, reorderLevel}. */
 export const NOTIFY_LOW_STOCK = 'notifications.low-stock';
+
+/**
+ * appointments → analytics: {eventId, observation}. The appointment as it is after the change,
+ * with its version (the appointment's outbox sequence, which every change increases), so
+ * analytics can tell a newer state from an older or repeated one.
+ */
+export const ANALYTICS_APPOINTMENT_CHANGE = 'analytics.appointment-change';
+
+/** What analytics counts of one appointment. */
+export interface AppointmentFacts {
+  localDate: string;
+  doctorId: string;
+  specialty: string;
+  status: string;
+  patientId: string;
+  conditions: string[];
+}
+export interface AppointmentObservation extends AppointmentFacts {
+  appointmentId: string;
+  version: number;
+}

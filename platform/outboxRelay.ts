@@ -73,11 +73,28 @@ export class OutboxRelay<T extends OutboxFields & { _id: Types.ObjectId }> {
   }
 }
 
-/** A handler that queues an Agenda job for the event, once per event id (idempotent). */
-export function enqueueJob<T>(agenda: Agenda, jobName: string, data: (event: OutboxEvent, doc: T) => Record<string, unknown>): EventHandler<T> {
+/** Several handlers for one event type, run one after the other (each idempotent, so a retry may repeat all). */
+export function inOrder<T>(...handlers: EventHandler<T>[]): EventHandler<T> {
+  return async (event, doc) => {
+    for (const handler of handlers) await handler(event, doc);
+  };
+}
+
+/**
+ * A handler that queues an Agenda job for the event. With `once` (the default) the job is created
+ * once per event id, a lookup in the jobs collection (a scan on FerretDB). Without it the job is a
+ * plain insert, for consumers that ignore repeats by themselves: an event handed on twice then
+ * queues two jobs that do the same thing.
+ */
+export function enqueueJob<T>(
+  agenda: Agenda,
+  jobName: string,
+  data: (event: OutboxEvent, doc: T) => Record<string, unknown>,
+  opts: { once: boolean } = { once: true },
+): EventHandler<T> {
   return async (event, doc) => {
     const job = agenda.create(jobName, { eventId: String(event._id), type: event.type, ...event.data, ...data(event, doc) });
-    job.unique({ 'data.eventId': String(event._id) }, { insertOnly: true });
+    if (opts.once) job.unique({ 'data.eventId': String(event._id) }, { insertOnly: true });
     job.schedule(new Date());
     await job.save();
   };

@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import { Types, type Model } from 'mongoose';
 import { slotsBetween } from '../platform/schedule';
-import { slotKeyOf, type AppointmentDoc } from '../subgraphs/appointments/model';
+import { newOutbox, outboxEvent } from '../platform/outbox';
+import { APPOINTMENT_IMPORTED, slotKeyOf, type AppointmentDoc } from '../subgraphs/appointments/model';
 import { DEMO_DOCTORS, DEMO_PATIENTS } from './seed-data';
 
 const CONDITIONS: Record<string, string[]> = {
@@ -54,11 +55,8 @@ export async function seedAppointments(Appointment: Model<AppointmentDoc>): Prom
         ...(status === 'CANCELLED' ? { cancellationReason: 'Patient called to cancel' } : {}),
         specialty: doctor.specialty,
         slotKey: status === 'CANCELLED' ? `released|${String(_id)}` : slotKeyOf(doctor._id, slot.start),
-        // Demo history: nothing to announce.
-        outbox: [],
-        outboxSeq: 0,
-        outboxHandled: 0,
-        outboxPending: false,
+        // Demo history: no confirmations to send, but analytics counts it (appointments' outbox relay).
+        ...newOutbox(outboxEvent(APPOINTMENT_IMPORTED, { appointmentId: String(_id) })),
       });
     }
   }

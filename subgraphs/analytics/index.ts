@@ -1,11 +1,14 @@
 import path from 'node:path';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { startAgenda, stopAgenda } from '../../platform/jobs';
+import { Claims, claimsModel } from '../../platform/claim';
+import { ANALYTICS_APPOINTMENT_CHANGE, type AppointmentObservation } from '../../platform/jobNames';
+import { startAgenda, stopAgenda, type Job } from '../../platform/jobs';
 import { ServiceClient } from '../../platform/serviceClient';
 import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgraph';
 import { access } from './access';
 import { createAnalyticsModels } from './model';
-import { Refresher } from './pipelines';
+import { Backfill } from './backfill';
+import { Folder } from './fold';
 import { Reports } from './reports';
 import { resolvers } from './resolvers';
 import { AnalyticsService, type Context } from './service';
@@ -19,17 +22,21 @@ export const analyticsSubgraph: SubgraphDefinition<Context> = {
   access,
   async setup(conn, log, cfg, onStop) {
     const models = await createAnalyticsModels(conn);
-    const refresher = new Refresher(conn, cfg, models);
-    // A recurring Agenda job: one run at a time, cluster-wide.
+    const folder = new Folder(models, new Claims(claimsModel(conn)));
     const agenda = await startAgenda(cfg, 'analytics', log, async (a) => {
+      // Every change of an appointment, queued by the appointments outbox.
+      a.define(ANALYTICS_APPOINTMENT_CHANGE, async (job: Job) => {
+        await folder.observe((job.attrs.data as { observation: AppointmentObservation }).observation);
+      });
+      // The fold: a recurring Agenda job, one run at a time cluster-wide.
       a.define(REFRESH_JOB, { lockLifetime: 10 * 60_000 }, async () => {
-        const run = await refresher.run();
-        log.info({ rows: run.rows, durationMs: run.durationMs }, 'analytics refreshed');
+        const run = await folder.run();
+        if (run.changes) log.info({ changes: run.changes, rows: run.rows, durationMs: run.durationMs }, 'analytics updated');
       });
       await a.every(`${cfg.ANALYTICS_REFRESH_SECONDS} seconds`, REFRESH_JOB);
     });
     onStop(() => stopAgenda(agenda));
-    const service = new AnalyticsService(new Reports(models, conn, cfg), refresher, new ServiceClient(cfg, 'analytics'));
+    const service = new AnalyticsService(new Reports(models, conn, cfg), folder, new Backfill(conn, cfg, folder), new ServiceClient(cfg, 'analytics'));
     return (base) => ({ ...base, analytics: service });
   },
 };

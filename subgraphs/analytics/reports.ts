@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon';
 import type { Connection, mongo } from 'mongoose';
-import { dbName, type Config } from '../../platform/config';
+import type { Config } from '../../platform/config';
 import { badInput } from '../../platform/errors';
-import type { AppointmentDoc, AppointmentStatus } from '../appointments/model';
-import type { AnalyticsModels, RunDoc } from './model';
+import { appointmentsCollection, type AppointmentDoc, type AppointmentStatus } from '../appointments/model';
+import type { AnalyticsModels, DayDoc, RunDoc } from './model';
 
 export interface Range {
   from: string;
@@ -26,9 +26,30 @@ export function periodStart(localDate: string, granularity: Granularity): string
 }
 
 /**
- * The reports, read from the current materialised generation with small aggregations ($match,
- * $group/$sum); their cost depends on days × doctors in the range, not on the number of
- * appointments. Ratios and week/month buckets are computed here from grouped counts.
+ * A range as the whole months inside it plus the days of the partial months at its ends, so that
+ * "a visit on a day in the range" is a plain `$in` on a patient's months or days.
+ */
+export function monthsAndEdgeDays(range: Range): { months: string[]; days: string[] } {
+  const months: string[] = [];
+  const days: string[] = [];
+  const last = DateTime.fromISO(range.to, { zone: 'UTC' });
+  for (let d = DateTime.fromISO(range.from, { zone: 'UTC' }); d <= last; ) {
+    const monthEnd = d.endOf('month').startOf('day');
+    if (d.day === 1 && monthEnd <= last) {
+      months.push(d.toFormat('yyyy-MM'));
+      d = monthEnd.plus({ days: 1 });
+    } else {
+      days.push(d.toISODate()!);
+      d = d.plus({ days: 1 });
+    }
+  }
+  return { months, days };
+}
+
+/**
+ * The reports, read from the materialised day documents (fold.ts): one document per calendar day
+ * in the range, summed here, plus one count over the patients' visit days for Avg_p. Their cost
+ * depends on the days in the range, not on the number of appointments.
  */
 export class Reports {
   private readonly appointments: mongo.Collection<AppointmentDoc>;
@@ -38,85 +59,80 @@ export class Reports {
     conn: Connection,
     cfg: Config,
   ) {
-    this.appointments = conn.useDb(dbName(cfg, 'appointments'), { useCache: true }).db!.collection<AppointmentDoc>('appointments');
+    this.appointments = appointmentsCollection(conn, cfg);
   }
 
-  private async current(): Promise<RunDoc | null> {
-    return this.models.Run.findById('current').lean<RunDoc>();
+  private async computedAt(): Promise<Date | null> {
+    return (await this.models.Run.findById('current').lean<RunDoc>())?.computedAt ?? null;
   }
 
-  private match(run: RunDoc | null, range: Range, extra: Record<string, unknown> = {}) {
-    return { gen: run?.gen ?? '-', localDate: { $gte: range.from, $lte: range.to }, ...extra };
+  private days(range: Range): Promise<DayDoc[]> {
+    assertRange(range);
+    return this.models.Day.find({ _id: { $gte: range.from, $lte: range.to } }).lean<DayDoc[]>();
   }
 
   async perDoctor(range: Range, status?: string | null, doctorId?: string) {
-    assertRange(range);
-    const run = await this.current();
-    const rows = await this.models.DailyStatus.aggregate<{ _id: { doctorId: string; specialty: string }; count: number }>([
-      { $match: this.match(run, range, { ...(status ? { status } : {}), ...(doctorId ? { doctorId } : {}) }) },
-      { $group: { _id: { doctorId: '$doctorId', specialty: '$specialty' }, count: { $sum: '$count' } } },
-    ]);
-    const out = rows.map((r) => ({ doctorId: r._id.doctorId, specialty: r._id.specialty, count: r.count })).sort((a, b) => b.count - a.count || a.doctorId.localeCompare(b.doctorId));
-    return { rows: out, total: out.reduce((s, r) => s + r.count, 0), computedAt: run?.computedAt ?? null };
+    const [days, computedAt] = await Promise.all([this.days(range), this.computedAt()]);
+    const sums = new Map<string, { doctorId: string; specialty: string; count: number }>();
+    for (const day of days)
+      for (const e of day.doctors) {
+        if ((status && e.status !== status) || (doctorId && e.doctorId !== doctorId)) continue;
+        const key = `${e.doctorId}|${e.specialty}`;
+        const row = sums.get(key) ?? sums.set(key, { doctorId: e.doctorId, specialty: e.specialty, count: 0 }).get(key)!;
+        row.count += e.n;
+      }
+    const rows = [...sums.values()].sort((a, b) => b.count - a.count || a.doctorId.localeCompare(b.doctorId));
+    return { rows, total: rows.reduce((s, r) => s + r.count, 0), computedAt };
   }
 
   async overTime(range: Range, granularity: Granularity, status?: string | null) {
-    assertRange(range);
-    const run = await this.current();
-    const days = await this.models.DailyStatus.aggregate<{ _id: string; count: number }>([
-      { $match: this.match(run, range, status ? { status } : {}) },
-      { $group: { _id: '$localDate', count: { $sum: '$count' } } },
-    ]);
+    const [days, computedAt] = await Promise.all([this.days(range), this.computedAt()]);
     const buckets = new Map<string, number>();
-    for (const d of days) {
-      const p = periodStart(d._id, granularity);
-      buckets.set(p, (buckets.get(p) ?? 0) + d.count);
+    for (const day of days) {
+      const n = day.doctors.reduce((s, e) => s + (!status || e.status === status ? e.n : 0), 0);
+      if (!n) continue;
+      const p = periodStart(day._id, granularity);
+      buckets.set(p, (buckets.get(p) ?? 0) + n);
     }
     const rows = [...buckets].map(([period, count]) => ({ period, count })).sort((a, b) => a.period.localeCompare(b.period));
-    return { granularity, rows, total: rows.reduce((s, r) => s + r.count, 0), computedAt: run?.computedAt ?? null };
+    return { granularity, rows, total: rows.reduce((s, r) => s + r.count, 0), computedAt };
   }
 
   async conditions(range: Range, top: number) {
-    assertRange(range);
-    const run = await this.current();
-    const rows = await this.models.DailyCondition.aggregate<{ _id: { specialty: string; condition: string }; count: number }>([
-      { $match: this.match(run, range) },
-      { $group: { _id: { specialty: '$specialty', condition: '$condition' }, count: { $sum: '$count' } } },
-    ]);
-    const bySpecialty = new Map<string, { condition: string; count: number }[]>();
-    for (const r of rows) bySpecialty.set(r._id.specialty, [...(bySpecialty.get(r._id.specialty) ?? []), { condition: r._id.condition, count: r.count }]);
+    const [days, computedAt] = await Promise.all([this.days(range), this.computedAt()]);
+    const bySpecialty = new Map<string, Map<string, number>>();
+    for (const day of days)
+      for (const e of day.conditions) {
+        const counts = bySpecialty.get(e.specialty) ?? bySpecialty.set(e.specialty, new Map()).get(e.specialty)!;
+        counts.set(e.condition, (counts.get(e.condition) ?? 0) + e.n);
+      }
     const specialties = [...bySpecialty]
-      .map(([specialty, list]) => ({ specialty, top: list.sort((a, b) => b.count - a.count || a.condition.localeCompare(b.condition)).slice(0, top) }))
+      .map(([specialty, counts]) => ({
+        specialty,
+        top: [...counts]
+          .map(([condition, count]) => ({ condition, count }))
+          .sort((a, b) => b.count - a.count || a.condition.localeCompare(b.condition))
+          .slice(0, top),
+      }))
       .sort((a, b) => a.specialty.localeCompare(b.specialty));
-    return { specialties, computedAt: run?.computedAt ?? null };
+    return { specialties, computedAt };
   }
 
   async averagePerPatient(range: Range) {
-    assertRange(range);
-    const run = await this.current();
-    const [appointments] = await this.models.DailyStatus.aggregate<{ n: number }>([
-      { $match: this.match(run, range) },
-      { $group: { _id: null, n: { $sum: '$count' } } },
-    ]);
-    const [patients] = await this.models.DailyPatient.aggregate<{ n: number }>([
-      { $match: this.match(run, range) },
-      { $group: { _id: '$patientId' } },
-      { $count: 'n' },
-    ]);
-    const totalAppointments = appointments?.n ?? 0;
-    const totalPatients = patients?.n ?? 0;
-    return { totalAppointments, totalPatients, average: totalPatients ? totalAppointments / totalPatients : 0, computedAt: run?.computedAt ?? null };
+    const [days, computedAt] = await Promise.all([this.days(range), this.computedAt()]);
+    const totalAppointments = days.reduce((s, day) => s + day.doctors.reduce((t, e) => t + e.n, 0), 0);
+    const { months, days: edgeDays } = monthsAndEdgeDays(range);
+    const anyVisit = [...(months.length ? [{ months: { $in: months } }] : []), ...(edgeDays.length ? [{ days: { $in: edgeDays } }] : [])];
+    const totalPatients = await this.models.PatientDays.countDocuments({ $or: anyVisit });
+    return { totalAppointments, totalPatients, average: totalPatients ? totalAppointments / totalPatients : 0, computedAt };
   }
 
   async doctorStats(doctorId: string, range: Range) {
-    assertRange(range);
-    const run = await this.current();
-    const rows = await this.models.DailyStatus.aggregate<{ _id: AppointmentStatus; count: number }>([
-      { $match: this.match(run, range, { doctorId }) },
-      { $group: { _id: '$status', count: { $sum: '$count' } } },
-    ]);
-    const byStatus = rows.map((r) => ({ status: r._id, count: r.count })).sort((a, b) => a.status.localeCompare(b.status));
-    return { total: byStatus.reduce((s, r) => s + r.count, 0), byStatus, computedAt: run?.computedAt ?? null };
+    const [days, computedAt] = await Promise.all([this.days(range), this.computedAt()]);
+    const byStatus = new Map<AppointmentStatus, number>();
+    for (const day of days) for (const e of day.doctors) if (e.doctorId === doctorId) byStatus.set(e.status as AppointmentStatus, (byStatus.get(e.status as AppointmentStatus) ?? 0) + e.n);
+    const rows = [...byStatus].map(([status, count]) => ({ status, count })).sort((a, b) => a.status.localeCompare(b.status));
+    return { total: rows.reduce((s, r) => s + r.count, 0), byStatus: rows, computedAt };
   }
 
   /** Live from the appointments collection: one patient's visits are few. */

@@ -13,7 +13,7 @@ export const resolvers: Resolvers = {
     analyticsCsv: (_p, { report, range }, ctx) => ctx.analytics.csv(report, range, ctx.identity, ctx.requestId),
   },
   Mutation: {
-    refreshAnalytics: (_p, _a, ctx) => ctx.analytics.refresh(),
+    refreshAnalytics: (_p, { fromAppointments }, ctx) => ctx.analytics.refresh(fromAppointments ?? false),
   },
   Doctor: {
     __resolveReference: (ref) => ({ id: ref.id }),

@@ -4,7 +4,8 @@ import type { Identity } from '../../platform/identity';
 import type { ServiceClient } from '../../platform/serviceClient';
 import type { AnalyticsReport } from './__generated__/resolvers-types';
 import { toCsv } from './csv';
-import type { Refresher } from './pipelines';
+import type { Backfill } from './backfill';
+import type { Folder } from './fold';
 import type { Granularity, Range, Reports } from './reports';
 
 export interface Context extends SubgraphContext {
@@ -15,12 +16,14 @@ export interface Context extends SubgraphContext {
 export class AnalyticsService {
   constructor(
     readonly reports: Reports,
-    private readonly refresher: Refresher,
+    private readonly folder: Folder,
+    private readonly backfill: Backfill,
     private readonly client: ServiceClient,
   ) {}
 
-  refresh() {
-    return this.refresher.run();
+  async refresh(fromAppointments: boolean) {
+    if (fromAppointments) await this.backfill.queueAll();
+    return this.folder.run();
   }
 
   perDoctor(range: Range, status: string | null | undefined, identity: Identity) {

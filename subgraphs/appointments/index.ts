@@ -8,9 +8,9 @@ import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgrap
 import { access } from './access';
 import { Directory } from './directory';
 import { startAgenda, stopAgenda } from '../../platform/jobs';
-import { enqueueJob, OutboxRelay } from '../../platform/outboxRelay';
-import { NOTIFY_APPOINTMENT_EVENT } from '../../platform/jobNames';
-import { appointmentClaimKey, createAppointmentModels, type AppointmentDoc } from './model';
+import { enqueueJob, inOrder, OutboxRelay } from '../../platform/outboxRelay';
+import { ANALYTICS_APPOINTMENT_CHANGE, NOTIFY_APPOINTMENT_EVENT } from '../../platform/jobNames';
+import { APPOINTMENT_IMPORTED, appointmentClaimKey, createAppointmentModels, observationOf, type AppointmentDoc } from './model';
 import { resolvers } from './resolvers';
 import { AppointmentService, type Context } from './service';
 
@@ -27,12 +27,19 @@ export const appointmentsSubgraph: SubgraphDefinition<Context> = {
     const agenda = await startAgenda(cfg, 'appointments', log, () => undefined);
     onStop(() => stopAgenda(agenda));
     const toNotifications = enqueueJob<AppointmentDoc>(agenda, NOTIFY_APPOINTMENT_EVENT, (_e, doc) => ({ appointmentId: String(doc._id) }));
+    // Every change is counted by analytics; its job waits in the database while analytics is down.
+    // Analytics ignores a repeated observation (appointment id + version), so no once-per-event lookup.
+    const toAnalytics = enqueueJob<AppointmentDoc>(agenda, ANALYTICS_APPOINTMENT_CHANGE, (_e, doc) => ({ observation: observationOf(doc) }), { once: false });
+    const announced = inOrder(toNotifications, toAnalytics);
     const relay = new OutboxRelay<AppointmentDoc>(
       models.Appointment,
       {
-        APPOINTMENT_BOOKED: toNotifications,
-        APPOINTMENT_RESCHEDULED: toNotifications,
-        APPOINTMENT_CANCELLED: toNotifications,
+        APPOINTMENT_BOOKED: announced,
+        APPOINTMENT_RESCHEDULED: announced,
+        APPOINTMENT_CANCELLED: announced,
+        APPOINTMENT_COMPLETED: toAnalytics,
+        APPOINTMENT_NO_SHOW: toAnalytics,
+        [APPOINTMENT_IMPORTED]: toAnalytics,
         CARE_RELATION: (e) => directory.recordCareRelation(String(e.data.patientId), String(e.data.doctorId), `relay-${String(e._id)}`),
       },
       log,

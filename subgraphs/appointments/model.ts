@@ -1,4 +1,6 @@
-import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { Schema, type Connection, type Model, type Types, type mongo } from 'mongoose';
+import { dbName, type Config } from '../../platform/config';
+import type { AppointmentObservation } from '../../platform/jobNames';
 import { outboxPaths, type OutboxFields } from '../../platform/outbox';
 
 export const APPOINTMENT_STATUSES = ['SCHEDULED', 'CANCELLED', 'COMPLETED', 'NO_SHOW'] as const;
@@ -53,6 +55,15 @@ AppointmentSchema.index({ patientId: 1, start: -1 });
 AppointmentSchema.index({ localDate: 1, status: 1 });
 AppointmentSchema.index({ outboxPending: 1 });
 
+/**
+ * The appointments collection, for the services the design lets read it directly (notifications
+ * for reminders, analytics for its backfill and a patient's visit summary). Read-only by convention:
+ * only the appointments service writes it.
+ */
+export function appointmentsCollection(conn: Connection, cfg: Config): mongo.Collection<AppointmentDoc> {
+  return conn.useDb(dbName(cfg, 'appointments'), { useCache: true }).db!.collection<AppointmentDoc>('appointments');
+}
+
 export interface AppointmentModels {
   Appointment: Model<AppointmentDoc>;
 }
@@ -63,6 +74,26 @@ export async function createAppointmentModels(conn: Connection): Promise<Appoint
   };
   await models.Appointment.createIndexes();
   return models;
+}
+
+/**
+ * Outbox event of an appointment written by an import (demo data, a migration) rather than booked:
+ * analytics counts it, nobody is notified.
+ */
+export const APPOINTMENT_IMPORTED = 'APPOINTMENT_IMPORTED';
+
+/** What analytics is told about the appointment's current state (platform/jobNames.ts). */
+export function observationOf(doc: AppointmentDoc): AppointmentObservation {
+  return {
+    appointmentId: String(doc._id),
+    version: doc.outboxSeq,
+    localDate: doc.localDate,
+    doctorId: doc.doctorId,
+    specialty: doc.specialty,
+    status: doc.status,
+    patientId: doc.patientId,
+    conditions: doc.conditions ?? [],
+  };
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { Connection, mongo } from 'mongoose';
 import { Types } from 'mongoose';
-import { dbName, type Config } from '../../platform/config';
+import type { Config } from '../../platform/config';
 import { ServiceClient } from '../../platform/serviceClient';
-import type { AppointmentDoc } from '../appointments/model';
+import { appointmentsCollection, type AppointmentDoc } from '../appointments/model';
 
 export interface PatientContact {
   id: string;
@@ -33,7 +33,7 @@ export class Directory {
     cfg: Config,
     private readonly client: ServiceClient,
   ) {
-    this.appointmentsCol = conn.useDb(dbName(cfg, 'appointments'), { useCache: true }).db!.collection<AppointmentDoc>('appointments');
+    this.appointmentsCol = appointmentsCollection(conn, cfg);
   }
 
   appointment(id: string): Promise<AppointmentDoc | null> {

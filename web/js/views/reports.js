@@ -6,7 +6,7 @@ const REPORTS = `query R($r: DateRange!) {
   averageAppointmentsPerPatient(range: $r) { totalAppointments totalPatients average }
 }`;
 const CSV = `query C($r: DateRange!) { analyticsCsv(report: APPOINTMENTS_PER_DOCTOR, range: $r) }`;
-const REFRESH = `mutation { refreshAnalytics { computedAt rows } }`;
+const REFRESH = `mutation { refreshAnalytics { computedAt changes } }`;
 
 const range = () => ({ from: $('report-from').value, to: $('report-to').value });
 
@@ -43,7 +43,7 @@ export async function showReports() {
     const done = await attempt(() => gql(REFRESH));
     if (done) {
       await show();
-      showNotice(`Reports recomputed (${done.refreshAnalytics.rows} rows)`);
+      showNotice(`Reports up to date (${done.refreshAnalytics.changes} new changes counted)`);
     }
   };
   await show();
