@@ -23,6 +23,7 @@ export const analyticsSubgraph: SubgraphDefinition<Context> = {
   async setup(conn, log, cfg, onStop) {
     const models = await createAnalyticsModels(conn);
     const folder = new Folder(models, new Claims(claimsModel(conn)));
+    const backfill = new Backfill(conn, cfg, folder);
     const agenda = await startAgenda(cfg, 'analytics', log, async (a) => {
       // Every change of an appointment, queued by the appointments outbox.
       a.define(ANALYTICS_APPOINTMENT_CHANGE, async (job: Job) => {
@@ -30,13 +31,16 @@ export const analyticsSubgraph: SubgraphDefinition<Context> = {
       });
       // The fold: a recurring Agenda job, one run at a time cluster-wide.
       a.define(REFRESH_JOB, { lockLifetime: 10 * 60_000 }, async () => {
+        // The very first run (a new installation, or one upgraded from full recomputes) starts
+        // from every appointment there is; later runs count only what changed.
+        if (!(await models.Run.exists({ _id: 'current', changes: { $exists: true } }))) log.info({ queued: await backfill.queueAll() }, 'analytics: first run, all appointments queued');
         const run = await folder.run();
         if (run.changes) log.info({ changes: run.changes, rows: run.rows, durationMs: run.durationMs }, 'analytics updated');
       });
       await a.every(`${cfg.ANALYTICS_REFRESH_SECONDS} seconds`, REFRESH_JOB);
     });
     onStop(() => stopAgenda(agenda));
-    const service = new AnalyticsService(new Reports(models, conn, cfg), folder, new Backfill(conn, cfg, folder), new ServiceClient(cfg, 'analytics'));
+    const service = new AnalyticsService(new Reports(models, conn, cfg), folder, backfill, new ServiceClient(cfg, 'analytics'));
     return (base) => ({ ...base, analytics: service });
   },
 };
