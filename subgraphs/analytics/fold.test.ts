@@ -107,7 +107,7 @@ describe('folding appointment changes into the day and patient documents', () =>
     const folder = new Folder(models, claims);
     await folder.observe(obs('a1', 1), obs('a2', 1, { patientId: 'p2' }), obs('a3', 1, { patientId: 'p3', localDate: '2026-03-09' }));
     // The run stops halfway through writing the patients (the day documents are written by then).
-    const write = jest.spyOn(models.PatientDays, 'replaceOne').mockRejectedValueOnce(new Error('process killed'));
+    const write = jest.spyOn(models.PatientDays, 'insertMany').mockRejectedValueOnce(new Error('process killed'));
     await expect(folder.run()).rejects.toThrow('process killed');
     write.mockRestore();
     expect(await models.Staged.countDocuments()).toBe(3);

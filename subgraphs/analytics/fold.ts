@@ -42,6 +42,25 @@ const factsOf = (o: AppointmentFacts): AppointmentFacts => ({
   conditions: o.conditions ?? [], // FerretDB's upsert may drop an empty array
 });
 
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, results in order. Round trips overlap; on
+ * FerretDB each single-document read or write is one request, and a batch has hundreds.
+ */
+async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+const READS = 8;
+const WRITES = 4;
+
 /** Adds `n` to the entry `same` finds, creating or dropping it as the count requires. */
 function addTo<E extends { n: number }>(list: E[], same: (e: E) => boolean, entry: E): E[] {
   const i = list.findIndex(same);
@@ -112,8 +131,9 @@ export class Folder {
       await insertIgnoringDuplicates(Staged, next.map((c) => ({ ...c, batch })));
       staged = await Staged.find().lean<StagedChangeDoc[]>();
     }
-    // The staged changes leave the queue (one by one: a lone _id is what FerretDB finds by index).
-    for (const c of staged) await Change.deleteOne({ _id: c._id });
+    // The staged changes leave the queue, in one command (it scans the queue on FerretDB, which
+    // is only as long as the changes not counted yet).
+    await Change.deleteMany({ _id: { $in: staged.map((c) => c._id) } });
     return staged;
   }
 
@@ -126,8 +146,16 @@ export class Folder {
       await insertIgnoringDuplicates(Delta, await this.compute(batch, staged));
       await Run.updateOne({ _id: 'current' }, { $set: { pendingBatch: batch, phase: 'computed' } }, { upsert: true });
     }
-    const entered = await Delta.find({ sign: 1 }).lean<DeltaDoc[]>();
-    for (const d of entered) await Facts.replaceOne({ _id: d.appointmentId }, { _id: d.appointmentId, version: d.version, ...factsOf(d) }, { upsert: true });
+    // The facts become the states entered: new appointments in one insert, the others one by one.
+    const deltas = await Delta.find().lean<DeltaDoc[]>();
+    const left = new Set(deltas.filter((d) => d.sign === -1).map((d) => d.appointmentId));
+    const entered = deltas.filter((d) => d.sign === 1).map((d) => ({ _id: d.appointmentId, version: d.version, ...factsOf(d) }));
+    await insertIgnoringDuplicates(Facts, entered.filter((f) => !left.has(f._id)));
+    await inParallel(
+      entered.filter((f) => left.has(f._id)),
+      WRITES,
+      (f) => Facts.replaceOne({ _id: f._id }, f, { upsert: true }),
+    );
     const rows = await this.apply(batch);
     await Delta.deleteMany({});
     await Staged.deleteMany({});
@@ -139,9 +167,11 @@ export class Folder {
   private async compute(batch: string, staged: StagedChangeDoc[]): Promise<DeltaDoc[]> {
     const newest = new Map<string, StagedChangeDoc>();
     for (const c of staged) if ((newest.get(c.appointmentId)?.version ?? -1) < c.version) newest.set(c.appointmentId, c);
+    const observed = [...newest.values()];
+    const countedAll = await inParallel(observed, READS, (o) => this.models.Facts.findById(o.appointmentId).lean<AppointmentFacts & { version: number }>());
     const deltas: DeltaDoc[] = [];
-    for (const obs of newest.values()) {
-      const counted = await this.models.Facts.findById(obs.appointmentId).lean<AppointmentFacts & { version: number }>();
+    for (const [i, obs] of observed.entries()) {
+      const counted = countedAll[i];
       if (counted && counted.version >= obs.version) continue; // older or repeated
       const delta = (sign: 1 | -1, f: AppointmentFacts, version: number): DeltaDoc => ({
         _id: `${batch}:${obs.appointmentId}:${sign}`,
@@ -169,31 +199,41 @@ export class Folder {
     for (const g of status) if (g.n) day(g._id.localDate).doctors.push({ doctorId: g._id.doctorId, specialty: g._id.specialty, status: g._id.status, n: g.n });
     for (const g of conditions) for (const condition of g._id.conditions) if (g.n) day(g._id.localDate).conditions.push({ specialty: g._id.specialty, condition, n: g.n });
 
-    let written = 0;
-    for (const [id, add] of days) {
-      const doc = await Day.findById(id).lean<DayDoc>();
-      if (doc?.lastBatch === batch) continue; // applied before the run was interrupted
+    const dayIds = [...days.keys()];
+    const dayDocs = await inParallel(dayIds, READS, (id) => Day.findById(id).lean<DayDoc>());
+    const newDays: DayDoc[] = [];
+    const changedDays: DayDoc[] = [];
+    dayIds.forEach((id, i) => {
+      const doc = dayDocs[i];
+      if (doc?.lastBatch === batch) return; // applied before the run was interrupted
+      const add = days.get(id)!;
       let doctors = doc?.doctors ?? [];
       for (const e of add.doctors) doctors = addTo(doctors, (x) => x.doctorId === e.doctorId && x.specialty === e.specialty && x.status === e.status, e);
       let conds = doc?.conditions ?? [];
       for (const e of add.conditions) conds = addTo(conds, (x) => x.specialty === e.specialty && x.condition === e.condition, e);
-      await Day.replaceOne({ _id: id }, { _id: id, doctors, conditions: conds, lastBatch: batch }, { upsert: true });
-      written++;
-    }
+      (doc ? changedDays : newDays).push({ _id: id, doctors, conditions: conds, lastBatch: batch });
+    });
+    await insertIgnoringDuplicates(Day, newDays);
+    await inParallel(changedDays, WRITES, (d) => Day.replaceOne({ _id: d._id }, d));
 
     const byPatient = new Map<string, { d: string; n: number }[]>();
     for (const g of patients) if (g.n) byPatient.set(g._id.patientId, [...(byPatient.get(g._id.patientId) ?? []), { d: g._id.localDate, n: g.n }]);
-    for (const [id, add] of byPatient) {
-      const doc = await PatientDays.findById(id).lean<PatientDaysDoc>();
-      if (doc?.lastBatch === batch) continue;
+    const patientIds = [...byPatient.keys()];
+    const patientDocs = await inParallel(patientIds, READS, (id) => PatientDays.findById(id).lean<PatientDaysDoc>());
+    const newPatients: PatientDaysDoc[] = [];
+    const changedPatients: PatientDaysDoc[] = [];
+    patientIds.forEach((id, i) => {
+      const doc = patientDocs[i];
+      if (doc?.lastBatch === batch) return;
       let visits = doc?.visits ?? [];
-      for (const e of add) visits = addTo(visits, (x) => x.d === e.d, e);
+      for (const e of byPatient.get(id)!) visits = addTo(visits, (x) => x.d === e.d, e);
       visits.sort((a, b) => a.d.localeCompare(b.d));
-      const days = visits.map((v) => v.d);
-      const months = [...new Set(days.map((d) => d.slice(0, 7)))];
-      await PatientDays.replaceOne({ _id: id }, { _id: id, visits, days, months, lastBatch: batch }, { upsert: true });
-      written++;
-    }
+      const dates = visits.map((v) => v.d);
+      (doc ? changedPatients : newPatients).push({ _id: id, visits, days: dates, months: [...new Set(dates.map((d) => d.slice(0, 7)))], lastBatch: batch });
+    });
+    await insertIgnoringDuplicates(PatientDays, newPatients);
+    await inParallel(changedPatients, WRITES, (p) => PatientDays.replaceOne({ _id: p._id }, p));
+    const written = newDays.length + changedDays.length + newPatients.length + changedPatients.length;
     return written;
   }
 }
