@@ -43,7 +43,8 @@ import type { Connection, mongo } from 'mongoose';
 import { Claims, claimsModel } from '../platform/claim';
 import { dbName, loadConfig, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
-import type { AppointmentFacts, AppointmentObservation } from '../platform/jobNames';
+import { ANALYTICS_APPOINTMENT_CHANGES, type AppointmentChange, type AppointmentFacts, type AppointmentObservation } from '../platform/jobNames';
+import { Queue } from '../platform/queue';
 import { createLogger } from '../platform/logger';
 import { startDatabase, FERRETDB_BIN, type Database } from '../scripts/db';
 import { Backfill } from '../subgraphs/analytics/backfill';
@@ -429,7 +430,7 @@ async function load(appointments: mongo.Collection<AppointmentDoc>, rows: Rows, 
  * database stops. `queued` changes were waiting when it started: what is no longer in the queue
  * or the staged batch when the run is given up has been folded.
  */
-async function runJob(job: () => Promise<RunDoc>, models: AnalyticsModels, queued: number, dbPid: number | null, capMs: number): Promise<JobResult> {
+async function runJob(job: () => Promise<RunDoc>, models: AnalyticsModels, queue: Queue<AppointmentChange>, queued: number, dbPid: number | null, capMs: number): Promise<JobResult> {
   const memory = new MemorySampler(dbPid).start();
   const started = now();
   const running = job();
@@ -440,7 +441,7 @@ async function runJob(job: () => Promise<RunDoc>, models: AnalyticsModels, queue
     const outcome = await Promise.race([running, cap]);
     const wallMs = now() - started;
     if (outcome !== 'abandoned') return { wallMs, run: outcome, error: null, abandoned: false, foldedBeforeCap: null, ...memory.stop() };
-    const left = await Promise.all([models.Change.countDocuments({}), models.Staged.countDocuments({})]).catch(() => null);
+    const left = await Promise.all([queue.count(), models.Staged.countDocuments({})]).catch(() => null);
     return { wallMs, run: null, error: null, abandoned: true, foldedBeforeCap: left ? queued - left[0] - left[1] : null, ...memory.stop() };
   } catch (err) {
     return { wallMs: now() - started, run: null, error: (err as Error).message, abandoned: false, foldedBeforeCap: null, ...memory.stop() };
@@ -1071,7 +1072,8 @@ async function main(): Promise<void> {
 
     // 3. The first materialisation.
     const models: AnalyticsModels = await createAnalyticsModels(conn);
-    const folder = new Folder(models, new Claims(claimsModel(conn)));
+    const queue = Queue.open<AppointmentChange>(conn, cfg, ANALYTICS_APPOINTMENT_CHANGES);
+    const folder = new Folder(models, queue, new Claims(claimsModel(conn)));
     const reports = new Reports(models, conn, cfg);
     let first: FirstState;
     if (rows.n <= fullFoldMax) {
@@ -1083,7 +1085,7 @@ async function main(): Promise<void> {
       const qm = queueMemory.stop();
       console.log(`  ${fmtInt(queued)} queued in ${fmtS(queueMs)} (${perSecond(queued, queueMs)}/s), peak RSS ${fmtMem(qm)}`);
       console.log(`Folder.run() over ${fmtInt(queued)} changes (at most ${jobCapMinutes} min)…`);
-      const job = await runJob(() => folder.run(), models, queued, dbPid, jobCapMinutes * 60_000);
+      const job = await runJob(() => folder.run(), models, queue, queued, dbPid, jobCapMinutes * 60_000);
       console.log(`  ${describeJob(job)}`);
       first = { kind: 'fold', queued, queueMs, queueMemory: qm, job };
     } else {
@@ -1121,7 +1123,7 @@ async function main(): Promise<void> {
         const t = now();
         for (let from = 0; from < list.length; from += DEFAULT_BATCH) await folder.observe(...list.slice(from, from + DEFAULT_BATCH));
         const queueMs = now() - t;
-        const job = await runJob(() => folder.run(), models, list.length, dbPid, jobCapMinutes * 60_000);
+        const job = await runJob(() => folder.run(), models, queue, list.length, dbPid, jobCapMinutes * 60_000);
         console.log(`  queued in ${fmtS(queueMs)}; fold ${describeJob(job)}`);
         increments.push({ k, kinds, queueMs, job });
         if (!jobOk(job)) {

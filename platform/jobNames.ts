@@ -1,6 +1,6 @@
 /**
- * Agenda jobs that one service queues and another runs: the contract between them. Data of each
- * job is listed beside it; every job carries `eventId` (the outbox event) for idempotency.
+ * Agenda jobs and queues that one service fills and another drains: the contract between them.
+ * Data of each job is listed beside it; every job carries `eventId` (the outbox event) for idempotency.
  */
 /** appointments → notifications: {eventId, type: APPOINTMENT_BOOKED|_RESCHEDULED|_CANCELLED, appointmentId}. */
 export const NOTIFY_APPOINTMENT_EVENT = 'notifications.appointment-event';
@@ -8,11 +8,11 @@ export const NOTIFY_APPOINTMENT_EVENT = 'notifications.appointment-event';
 export const NOTIFY_LOW_STOCK = 'notifications.low-stock';
 
 /**
- * appointments → analytics: {eventId, observation}. The appointment as it is after the change,
- * with its version (the appointment's outbox sequence, which every change increases), so
- * analytics can tell a newer state from an older or repeated one.
+ * appointments → analytics, a queue (platform/queue.ts), not a job: every change of an appointment,
+ * as the appointment is after it, with its version (the appointment's outbox sequence, which every
+ * change increases), so analytics can tell a newer state from an older or repeated one.
  */
-export const ANALYTICS_APPOINTMENT_CHANGE = 'analytics.appointment-change';
+export const ANALYTICS_APPOINTMENT_CHANGES = 'analytics_appointment_changes';
 
 /** What analytics counts of one appointment. */
 export interface AppointmentFacts {
@@ -26,4 +26,11 @@ export interface AppointmentFacts {
 export interface AppointmentObservation extends AppointmentFacts {
   appointmentId: string;
   version: number;
+}
+/** A message of that queue: `_id` = `<appointmentId>:<version>`, so a repeat is stored once. */
+export interface AppointmentChange extends AppointmentObservation {
+  _id: string;
+}
+export function appointmentChange(o: AppointmentObservation): AppointmentChange {
+  return { _id: `${o.appointmentId}:${o.version}`, ...o };
 }

@@ -80,21 +80,11 @@ export function inOrder<T>(...handlers: EventHandler<T>[]): EventHandler<T> {
   };
 }
 
-/**
- * A handler that queues an Agenda job for the event. With `once` (the default) the job is created
- * once per event id, a lookup in the jobs collection (a scan on FerretDB). Without it the job is a
- * plain insert, for consumers that ignore repeats by themselves: an event handed on twice then
- * queues two jobs that do the same thing.
- */
-export function enqueueJob<T>(
-  agenda: Agenda,
-  jobName: string,
-  data: (event: OutboxEvent, doc: T) => Record<string, unknown>,
-  opts: { once: boolean } = { once: true },
-): EventHandler<T> {
+/** A handler that queues an Agenda job for the event, once per event id (idempotent). */
+export function enqueueJob<T>(agenda: Agenda, jobName: string, data: (event: OutboxEvent, doc: T) => Record<string, unknown>): EventHandler<T> {
   return async (event, doc) => {
     const job = agenda.create(jobName, { eventId: String(event._id), type: event.type, ...event.data, ...data(event, doc) });
-    if (opts.once) job.unique({ 'data.eventId': String(event._id) }, { insertOnly: true });
+    job.unique({ 'data.eventId': String(event._id) }, { insertOnly: true });
     job.schedule(new Date());
     await job.save();
   };

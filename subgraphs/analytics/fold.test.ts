@@ -1,7 +1,8 @@
 import type { Connection } from 'mongoose';
 import { Claims, claimsModel } from '../../platform/claim';
 import type { Config } from '../../platform/config';
-import type { AppointmentObservation } from '../../platform/jobNames';
+import type { AppointmentChange, AppointmentObservation } from '../../platform/jobNames';
+import { Queue, QUEUES_DB } from '../../platform/queue';
 import { dropTestDatabases, openDb, testConfig } from '../../test/helpers';
 import { Folder } from './fold';
 import { createAnalyticsModels, type AnalyticsModels, type DayDoc } from './model';
@@ -13,19 +14,23 @@ let cfg: Config;
 let conn: Connection;
 let models: AnalyticsModels;
 let claims: Claims;
+let queue: Queue<AppointmentChange>;
+let queues: Connection;
 
 beforeAll(async () => {
   cfg = testConfig();
   conn = await openDb(cfg, SERVICE);
   models = await createAnalyticsModels(conn);
   claims = new Claims(claimsModel(conn));
+  queue = Queue.open<AppointmentChange>(conn, cfg, 'fold_test_changes');
+  queues = await openDb(cfg, QUEUES_DB);
 });
 afterAll(async () => {
-  await conn.close();
-  await dropTestDatabases(cfg, [SERVICE]);
+  await Promise.all([conn.close(), queues.close()]);
+  await dropTestDatabases(cfg, [SERVICE, QUEUES_DB]);
 });
 beforeEach(async () => {
-  await Promise.all(Object.values(conn.collections).map((c) => c.deleteMany({})));
+  await Promise.all([...Object.values(conn.collections), queues.collection('fold_test_changes')].map((c) => c.deleteMany({})));
 });
 
 const obs = (appointmentId: string, version: number, over: Partial<AppointmentObservation> = {}): AppointmentObservation => ({
@@ -54,7 +59,7 @@ async function patientDays(): Promise<Record<string, string[]>> {
 
 describe('folding appointment changes into the day and patient documents', () => {
   it('moves a count when an appointment moves or changes status; old and repeated states count nothing', async () => {
-    const folder = new Folder(models, claims);
+    const folder = new Folder(models, queue, claims);
     await folder.observe(obs('a1', 1), obs('a2', 1, { patientId: 'p2', doctorId: 'd2' }));
     expect((await folder.run()).changes).toBe(2);
     expect(await dayCounts()).toEqual({ '2026-03-02|d1|SCHEDULED': 1, '2026-03-02|d2|SCHEDULED': 1 });
@@ -71,11 +76,11 @@ describe('folding appointment changes into the day and patient documents', () =>
     await folder.observe(obs('a1', 1), obs('a1', 3, { localDate: '2026-03-05', status: 'COMPLETED', conditions: ['Flu', 'Fever'] }));
     expect((await folder.run()).changes).toBe(2);
     expect(await dayCounts()).toEqual({ '2026-03-02|d2|SCHEDULED': 1, '2026-03-05|d1|COMPLETED': 1 });
-    expect(await models.Change.countDocuments()).toBe(0);
+    expect(await queue.count()).toBe(0);
   });
 
   it('matches an independent count after 300 shuffled observations folded in batches of 7', async () => {
-    const folder = new Folder(models, claims, 7);
+    const folder = new Folder(models, queue, claims, 7);
     const days = ['2026-03-01', '2026-03-02', '2026-03-03'];
     const statuses = ['SCHEDULED', 'CANCELLED', 'COMPLETED', 'NO_SHOW'];
     const all: AppointmentObservation[] = [];
@@ -104,7 +109,7 @@ describe('folding appointment changes into the day and patient documents', () =>
   });
 
   it('finishes an interrupted batch on the next run without counting anything twice', async () => {
-    const folder = new Folder(models, claims);
+    const folder = new Folder(models, queue, claims);
     await folder.observe(obs('a1', 1), obs('a2', 1, { patientId: 'p2' }), obs('a3', 1, { patientId: 'p3', localDate: '2026-03-09' }));
     // The run stops halfway through writing the patients (the day documents are written by then).
     const write = jest.spyOn(models.PatientDays, 'insertMany').mockRejectedValueOnce(new Error('process killed'));

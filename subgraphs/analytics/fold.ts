@@ -1,7 +1,8 @@
 import { Types, type Model } from 'mongoose';
 import { Claims } from '../../platform/claim';
 import { conflict, isDuplicateKey } from '../../platform/errors';
-import type { AppointmentFacts, AppointmentObservation } from '../../platform/jobNames';
+import { appointmentChange, type AppointmentChange, type AppointmentFacts, type AppointmentObservation } from '../../platform/jobNames';
+import type { Queue } from '../../platform/queue';
 import type { AnalyticsModels, ConditionDayCount, DayDoc, DeltaDoc, DoctorDayCount, PatientDaysDoc, RunDoc, StagedChangeDoc } from './model';
 
 /** Changes folded per batch: bounds the batch's `$group` (FerretDB's cost grows with rows × groups). */
@@ -84,18 +85,17 @@ function addTo<E extends { n: number }>(list: E[], same: (e: E) => boolean, entr
  *  4. clean up the batch.
  */
 export class Folder {
+  /** @param queue the changes to count: filled by the appointments outbox and by the backfill. */
   constructor(
     private readonly models: AnalyticsModels,
+    private readonly queue: Queue<AppointmentChange>,
     private readonly claims: Claims,
     private readonly batchSize = DEFAULT_BATCH,
   ) {}
 
-  /** Queues observations (the Agenda job's work, the backfill's). Repeats are ignored. */
+  /** Queues observations (the backfill's, a test's). Repeats are ignored. */
   async observe(...list: AppointmentObservation[]): Promise<void> {
-    await insertIgnoringDuplicates(
-      this.models.Change,
-      list.map((o) => ({ _id: `${o.appointmentId}:${o.version}`, appointmentId: o.appointmentId, version: o.version, ...factsOf(o) })),
-    );
+    await this.queue.push(...list.map(appointmentChange));
   }
 
   run(): Promise<RunDoc> {
@@ -122,10 +122,10 @@ export class Folder {
 
   /** The batch to work on: the one left by an interrupted run, else the next from the queue. */
   private async stage(): Promise<StagedChangeDoc[]> {
-    const { Staged, Change } = this.models;
+    const { Staged } = this.models;
     let staged = await Staged.find().lean<StagedChangeDoc[]>();
     if (!staged.length) {
-      const next = await Change.find().limit(this.batchSize).lean<StagedChangeDoc[]>();
+      const next = await this.queue.peek(this.batchSize);
       if (!next.length) return [];
       const batch = new Types.ObjectId().toHexString();
       await insertIgnoringDuplicates(Staged, next.map((c) => ({ ...c, batch })));
@@ -133,7 +133,7 @@ export class Folder {
     }
     // The staged changes leave the queue, in one command (it scans the queue on FerretDB, which
     // is only as long as the changes not counted yet).
-    await Change.deleteMany({ _id: { $in: staged.map((c) => c._id) } });
+    await this.queue.remove(staged.map((c) => c._id));
     return staged;
   }
 

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { Claims, claimsModel } from '../../platform/claim';
-import { ANALYTICS_APPOINTMENT_CHANGE, type AppointmentObservation } from '../../platform/jobNames';
-import { startAgenda, stopAgenda, type Job } from '../../platform/jobs';
+import { ANALYTICS_APPOINTMENT_CHANGES, type AppointmentChange } from '../../platform/jobNames';
+import { startAgenda, stopAgenda } from '../../platform/jobs';
+import { Queue } from '../../platform/queue';
 import { ServiceClient } from '../../platform/serviceClient';
 import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgraph';
 import { access } from './access';
@@ -22,13 +23,10 @@ export const analyticsSubgraph: SubgraphDefinition<Context> = {
   access,
   async setup(conn, log, cfg, onStop) {
     const models = await createAnalyticsModels(conn);
-    const folder = new Folder(models, new Claims(claimsModel(conn)));
+    const queue = Queue.open<AppointmentChange>(conn, cfg, ANALYTICS_APPOINTMENT_CHANGES);
+    const folder = new Folder(models, queue, new Claims(claimsModel(conn)));
     const backfill = new Backfill(conn, cfg, folder);
     const agenda = await startAgenda(cfg, 'analytics', log, async (a) => {
-      // Every change of an appointment, queued by the appointments outbox.
-      a.define(ANALYTICS_APPOINTMENT_CHANGE, async (job: Job) => {
-        await folder.observe((job.attrs.data as { observation: AppointmentObservation }).observation);
-      });
       // The fold: a recurring Agenda job, one run at a time cluster-wide.
       a.define(REFRESH_JOB, { lockLifetime: 10 * 60_000 }, async () => {
         // The very first run (a new installation, or one upgraded from full recomputes) starts

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { AppointmentFacts, AppointmentObservation } from '../../platform/jobNames';
+import type { AppointmentChange, AppointmentFacts } from '../../platform/jobNames';
 
 /**
  * Analytics keeps its figures incrementally. Appointments report every change as an observation
@@ -19,13 +19,8 @@ export interface FactsDoc extends AppointmentFacts {
   version: number;
 }
 
-/** An observed state waiting to be counted (`_id` = `<appointmentId>:<version>`, so a repeat is a duplicate). */
-export interface ChangeDoc extends AppointmentObservation {
-  _id: string;
-}
-
 /** The batch the fold is working on: changes moved out of the queue, all with one `batch` id. */
-export interface StagedChangeDoc extends ChangeDoc {
+export interface StagedChangeDoc extends AppointmentChange {
   batch: string;
 }
 
@@ -99,7 +94,6 @@ const facts = {
 const opts = (collection: string) => ({ collection, versionKey: false as const });
 
 const FactsSchema = new Schema<FactsDoc>({ _id: String, ...facts, version: Number }, opts('facts'));
-const ChangeSchema = new Schema<ChangeDoc>({ _id: String, appointmentId: String, version: Number, ...facts }, opts('changes'));
 const StagedSchema = new Schema<StagedChangeDoc>({ _id: String, appointmentId: String, version: Number, batch: String, ...facts }, opts('fold_staged'));
 const DeltaSchema = new Schema<DeltaDoc>({ _id: String, batch: String, appointmentId: String, version: Number, sign: Number, ...facts }, opts('fold_deltas'));
 const DaySchema = new Schema<DayDoc>(
@@ -125,7 +119,6 @@ const RunSchema = new Schema<RunDoc>(
 
 export interface AnalyticsModels {
   Facts: Model<FactsDoc>;
-  Change: Model<ChangeDoc>;
   Staged: Model<StagedChangeDoc>;
   Delta: Model<DeltaDoc>;
   Day: Model<DayDoc>;
@@ -136,7 +129,6 @@ export interface AnalyticsModels {
 export async function createAnalyticsModels(conn: Connection): Promise<AnalyticsModels> {
   const models: AnalyticsModels = {
     Facts: conn.model<FactsDoc>('Facts', FactsSchema),
-    Change: conn.model<ChangeDoc>('Change', ChangeSchema),
     Staged: conn.model<StagedChangeDoc>('StagedChange', StagedSchema),
     Delta: conn.model<DeltaDoc>('Delta', DeltaSchema),
     Day: conn.model<DayDoc>('Day', DaySchema),

@@ -8,8 +8,9 @@ import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgrap
 import { access } from './access';
 import { Directory } from './directory';
 import { startAgenda, stopAgenda } from '../../platform/jobs';
-import { enqueueJob, inOrder, OutboxRelay } from '../../platform/outboxRelay';
-import { ANALYTICS_APPOINTMENT_CHANGE, NOTIFY_APPOINTMENT_EVENT } from '../../platform/jobNames';
+import { enqueueJob, inOrder, OutboxRelay, type EventHandler } from '../../platform/outboxRelay';
+import { Queue } from '../../platform/queue';
+import { ANALYTICS_APPOINTMENT_CHANGES, appointmentChange, NOTIFY_APPOINTMENT_EVENT, type AppointmentChange } from '../../platform/jobNames';
 import { APPOINTMENT_IMPORTED, appointmentClaimKey, createAppointmentModels, observationOf, type AppointmentDoc } from './model';
 import { resolvers } from './resolvers';
 import { AppointmentService, type Context } from './service';
@@ -27,9 +28,9 @@ export const appointmentsSubgraph: SubgraphDefinition<Context> = {
     const agenda = await startAgenda(cfg, 'appointments', log, () => undefined);
     onStop(() => stopAgenda(agenda));
     const toNotifications = enqueueJob<AppointmentDoc>(agenda, NOTIFY_APPOINTMENT_EVENT, (_e, doc) => ({ appointmentId: String(doc._id) }));
-    // Every change is counted by analytics; its job waits in the database while analytics is down.
-    // Analytics ignores a repeated observation (appointment id + version), so no once-per-event lookup.
-    const toAnalytics = enqueueJob<AppointmentDoc>(agenda, ANALYTICS_APPOINTMENT_CHANGE, (_e, doc) => ({ observation: observationOf(doc) }), { once: false });
+    // Every change is counted by analytics: its queue keeps the changes while analytics is down.
+    const analyticsQueue = Queue.open<AppointmentChange>(conn, cfg, ANALYTICS_APPOINTMENT_CHANGES);
+    const toAnalytics: EventHandler<AppointmentDoc> = (_e, doc) => analyticsQueue.push(appointmentChange(observationOf(doc)));
     const announced = inOrder(toNotifications, toAnalytics);
     const relay = new OutboxRelay<AppointmentDoc>(
       models.Appointment,
