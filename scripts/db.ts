@@ -4,6 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { NO_DATABASE_HELP } from '../platform/db';
 import { DEFAULT_PORTS } from '../platform/services';
+import { preparePatchedFerretDb } from './ferretdb/patch';
 
 const ROOT = path.join(__dirname, '..');
 const FERRETDB_SRC = path.join(ROOT, 'scripts', 'ferretdb');
@@ -18,7 +19,7 @@ export interface Database {
 }
 
 function newestSource(): number {
-  return Math.max(...['main.go', 'go.mod', 'go.sum'].map((f) => statSync(path.join(FERRETDB_SRC, f)).mtimeMs));
+  return Math.max(...['main.go', 'go.mod', 'go.sum', 'patch.ts'].map((f) => statSync(path.join(FERRETDB_SRC, f)).mtimeMs));
 }
 
 /** Builds the embedded FerretDB with the Go toolchain when it is missing or older than its source. */
@@ -30,7 +31,8 @@ export function ensureFerretDbBinary(log: (msg: string) => void = console.log): 
   }
   log('Building the embedded FerretDB (MongoDB wire protocol on SQLite) with Go; the first build takes a few minutes…');
   mkdirSync(path.dirname(FERRETDB_BIN), { recursive: true });
-  const build = spawnSync('go', ['build', '-trimpath', '-o', FERRETDB_BIN, '.'], { cwd: FERRETDB_SRC, stdio: 'inherit' });
+  const modfile = preparePatchedFerretDb(FERRETDB_SRC, path.join(path.dirname(FERRETDB_BIN), '..', 'ferretdb-patched'));
+  const build = spawnSync('go', ['build', '-trimpath', `-modfile=${modfile}`, '-o', FERRETDB_BIN, '.'], { cwd: FERRETDB_SRC, stdio: 'inherit' });
   if (build.status !== 0) throw new Error(`Building FerretDB failed (go build exited ${build.status}).\n${NO_DATABASE_HELP}`);
   return FERRETDB_BIN;
 }

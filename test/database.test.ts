@@ -31,4 +31,22 @@ embedded('embedded FerretDB', () => {
     await second.stop();
     expect(found?.name).toBe('kept');
   });
+
+  it('finds, updates and deletes by _id through the _id index, not a table scan (scripts/ferretdb/patch.ts)', async () => {
+    const db = await startDatabase({ port: 0, dataDir: dir });
+    const conn = await mongoose.createConnection(db.uri, { dbName: 'healthsync_idindex' }).asPromise();
+    try {
+      const things = conn.db!.collection<{ _id: string; n: number }>('things');
+      await things.insertMany([{ _id: 'a', n: 1 }, { _id: 'b', n: 2 }]);
+      // FerretDB answers explain with SQLite's query plan; every write by _id uses the same expression.
+      const plan = JSON.stringify(await conn.db!.command({ explain: { find: 'things', filter: { _id: 'b' } } }));
+      expect(plan).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
+      await things.replaceOne({ _id: 'b' }, { n: 3 });
+      await things.deleteOne({ _id: 'a' });
+      expect(await things.find().toArray()).toEqual([{ _id: 'b', n: 3 }]);
+    } finally {
+      await conn.close();
+      await db.stop();
+    }
+  });
 });

@@ -1,0 +1,55 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * One fix to FerretDB 1.24.2, applied at build time: the module as the Go proxy serves it is copied
+ * out of the module cache, one constant is changed, and the wrapper is built against the copy
+ * through a `replace` in a generated go.mod (`go build -modfile`). (`go build -overlay` would be
+ * simpler but refuses files in the module cache.)
+ *
+ * The SQLite backend creates each collection's unique `_id` index on the expression
+ * `_ferretdb_sjson->"_id"` but reads, updates and deletes by `_id` with `_ferretdb_sjson->'$._id'`.
+ * Both give the same value, but SQLite matches an index to a query by the expression's text, so it
+ * never uses the index: every `findById`, `updateOne({_id})` and `deleteOne({_id})` scans the whole
+ * table (`EXPLAIN QUERY PLAN` says `SCAN`; an update by `_id` took 12 ms at 5,000 documents and
+ * 100 ms at 50,000). With the constant spelled as the index is, the plan is `SEARCH … USING INDEX`.
+ * Indexes already on disk are the same, so existing data folders need nothing.
+ */
+const MODULE = 'github.com/FerretDB/FerretDB@v1.24.2';
+const FILE = 'internal/backends/sqlite/metadata/metadata.go';
+const ORIGINAL = `IDColumn = DefaultColumn + "->'$._id'"`;
+const FIXED = `IDColumn = DefaultColumn + "->\\"_id\\""`;
+
+/**
+ * Prepares the patched FerretDB in `outDir` and returns the go.mod to build `goModuleDir` (the
+ * wrapper, scripts/ferretdb) with: `go build -modfile=<returned path>`.
+ */
+export function preparePatchedFerretDb(goModuleDir: string, outDir: string): string {
+  const dl = spawnSync('go', ['mod', 'download', '-json', MODULE], { cwd: goModuleDir, encoding: 'utf8' });
+  if (dl.status !== 0) throw new Error(`go mod download ${MODULE} failed:\n${dl.stdout}${dl.stderr}`);
+  const moduleDir = (JSON.parse(dl.stdout) as { Dir: string }).Dir;
+  const copy = path.join(outDir, 'FerretDB');
+  rmSync(outDir, { recursive: true, force: true });
+  cpSync(moduleDir, copy, { recursive: true });
+  // The module cache is read-only; the copy must be writable (and removable on the next build).
+  chmodTree(copy);
+  const file = path.join(copy, FILE);
+  const source = readFileSync(file, 'utf8');
+  if (source.split(ORIGINAL).length !== 2) throw new Error(`${MODULE} ${FILE} no longer contains ${ORIGINAL} once; review scripts/ferretdb/patch.ts`);
+  writeFileSync(file, source.replace(ORIGINAL, FIXED));
+  const goMod = readFileSync(path.join(goModuleDir, 'go.mod'), 'utf8');
+  const modfile = path.join(outDir, 'go.mod');
+  writeFileSync(modfile, `${goMod}\nreplace github.com/FerretDB/FerretDB v1.24.2 => ${JSON.stringify(copy)}\n`);
+  cpSync(path.join(goModuleDir, 'go.sum'), path.join(outDir, 'go.sum'));
+  return modfile;
+}
+
+function chmodTree(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) chmodTree(p);
+    else chmodSync(p, 0o644);
+  }
+}
