@@ -12,8 +12,8 @@
  *  1. load N synthetic appointments (bench/fixtures.ts), remembering each one's counted facts in
  *     compact arrays (`Rows`) while loading;
  *  2. naive baseline: "appointments per doctor over two years" straight from the raw collection;
- *  3. first materialisation: for N <= BENCH_FULL_FOLD_MAX the real path (`Backfill.queueAll()`
- *     then `Folder.run()`, both timed); above it the benchmark writes the state the fold produces
+ *  3. first materialisation: for N <= BENCH_FULL_FOLD_MAX the real path (`Backfill.run()`, which
+ *     queues and folds a batch at a time, timed); above it the benchmark writes the state the fold produces
  *     (facts, days, patient_days), computed from the generated rows, and times only the writing;
  *  4. correctness: the materialised per-doctor counts against the naive baseline, and every day
  *     and patient document against the state computed independently from the generated rows;
@@ -380,7 +380,7 @@ interface Baseline {
 
 /** The first materialisation: the real backfill and fold, or the state written by the benchmark. */
 type FirstState =
-  | { kind: 'fold'; queued: number; queueMs: number; queueMemory: Memory; job: JobResult }
+  | { kind: 'fold'; appointments: number; job: JobResult }
   | { kind: 'seeded'; ms: number; facts: number; days: number; patients: number; memory: Memory };
 
 interface Increment {
@@ -430,7 +430,7 @@ async function load(appointments: mongo.Collection<AppointmentDoc>, rows: Rows, 
  * database stops. `queued` changes were waiting when it started: what is no longer in the queue
  * or the staged batch when the run is given up has been folded.
  */
-async function runJob(job: () => Promise<RunDoc>, models: AnalyticsModels, queue: Queue<AppointmentChange>, queued: number, dbPid: number | null, capMs: number): Promise<JobResult> {
+async function runJob(job: () => Promise<RunDoc>, foldedSoFar: () => Promise<number>, dbPid: number | null, capMs: number): Promise<JobResult> {
   const memory = new MemorySampler(dbPid).start();
   const started = now();
   const running = job();
@@ -441,8 +441,8 @@ async function runJob(job: () => Promise<RunDoc>, models: AnalyticsModels, queue
     const outcome = await Promise.race([running, cap]);
     const wallMs = now() - started;
     if (outcome !== 'abandoned') return { wallMs, run: outcome, error: null, abandoned: false, foldedBeforeCap: null, ...memory.stop() };
-    const left = await Promise.all([queue.count(), models.Staged.countDocuments({})]).catch(() => null);
-    return { wallMs, run: null, error: null, abandoned: true, foldedBeforeCap: left ? queued - left[0] - left[1] : null, ...memory.stop() };
+    const folded = await foldedSoFar().catch(() => null);
+    return { wallMs, run: null, error: null, abandoned: true, foldedBeforeCap: folded, ...memory.stop() };
   } catch (err) {
     return { wallMs: now() - started, run: null, error: (err as Error).message, abandoned: false, foldedBeforeCap: null, ...memory.stop() };
   } finally {
@@ -775,11 +775,11 @@ function observations(o: Outcome): string[] {
   const f = o.first;
   if (f?.kind === 'fold' && jobOk(f.job)) {
     lines.push(
-      `First materialisation through the real path: queueing ${fmtInt(f.queued)} observations took ${fmtS(f.queueMs)} and folding them ${fmtS(f.job.wallMs)} ` +
-        `(${perSecond(f.job.run.changes, f.job.wallMs)} changes/s, ${fmtMs(f.job.wallMs / f.job.run.changes)} ms a change); together ${(((f.queueMs + f.job.wallMs) / o.baseline.medianMs)).toFixed(0)}× one naive report.`,
+      `First materialisation through the real path (\`Backfill.run()\`): counting ${fmtInt(f.appointments)} appointments took ${fmtS(f.job.wallMs)} ` +
+        `(${perSecond(f.job.run.changes, f.job.wallMs)} changes/s, ${fmtMs(f.job.wallMs / f.job.run.changes)} ms a change), ${(f.job.wallMs / o.baseline.medianMs).toFixed(0)}× one naive report.`,
     );
   } else if (f?.kind === 'fold') {
-    lines.push(`The first fold of ${fmtInt(f.queued)} queued observations ${f.job.abandoned ? `did not finish within ${o.jobCapMinutes} min (abandoned)${progress(f.job)}` : `failed: ${f.job.error}`}; the steps that need a finished materialisation were skipped.`);
+    lines.push(`The backfill of ${fmtInt(f.appointments)} appointments ${f.job.abandoned ? `did not finish within ${o.jobCapMinutes} min (abandoned)${progress(f.job)}` : `failed: ${f.job.error}`}; the steps that need a finished materialisation were skipped.`);
   } else if (f?.kind === 'seeded') {
     lines.push(
       `First materialisation written by the benchmark (N > BENCH_FULL_FOLD_MAX = ${fmtInt(o.fullFoldMax)}; not the job): ${fmtInt(f.facts)} facts, ${fmtInt(f.days)} day and ${fmtInt(f.patients)} patient documents in ${fmtS(f.ms)}.`,
@@ -819,7 +819,7 @@ function observations(o: Outcome): string[] {
     }
   }
   const mem: string[] = [];
-  if (f?.kind === 'fold') mem.push(`queue ${fmtMem(f.queueMemory)}`, `first fold ${fmtMem(f.job)}`);
+  if (f?.kind === 'fold') mem.push(`backfill ${fmtMem(f.job)}`);
   if (f?.kind === 'seeded') mem.push(`writing the state ${fmtMem(f.memory)}`);
   for (const inc of o.increments) mem.push(`${fmtInt(inc.k)} changes ${fmtMem(inc.job)}`);
   if (mem.length) lines.push(`Peak RSS: ${mem.join('; ')} (load: ${fmtMem(o.load)}; the node figures include the compact copy of the generated rows).`);
@@ -858,16 +858,15 @@ function renderRun(o: Outcome): string {
   out.push('');
   const f = o.first;
   if (f?.kind === 'fold') {
-    out.push('### First materialisation: the real path (`Backfill.queueAll()`, then `Folder.run()`)');
+    out.push('### First materialisation: the real path (`Backfill.run()`)');
     out.push('');
-    out.push(`N <= BENCH_FULL_FOLD_MAX (${fmtInt(o.fullFoldMax)}): every appointment queued as an observation, then folded in batches of ${fmtInt(DEFAULT_BATCH)} into empty analytics collections.`);
+    out.push(`N <= BENCH_FULL_FOLD_MAX (${fmtInt(o.fullFoldMax)}): every appointment read from the appointments collection, queued as an observation and folded (\`Folder.run()\`), ${fmtInt(DEFAULT_BATCH)} at a time, into empty analytics collections.`);
     out.push('');
     out.push('| step | outcome | wall time | changes | changes/s | documents written | peak RSS node | peak RSS FerretDB |');
     out.push('|---|---|---:|---:|---:|---:|---:|---:|');
-    out.push(`| queue (\`Backfill.queueAll()\`) | ok | ${fmtS(f.queueMs)} | ${fmtInt(f.queued)} | ${perSecond(f.queued, f.queueMs)} | ${fmtInt(f.queued)} (changes) | ${f.queueMemory.nodePeakMb} MB | ${f.queueMemory.dbPeakMb ?? '–'} MB |`);
     const j = f.job;
     out.push(
-      `| fold (\`Folder.run()\`) | ${j.run ? 'ok' : j.abandoned ? `**abandoned** (BENCH_MAX_JOB_MINUTES=${o.jobCapMinutes})${progress(j)}` : `**failed**: ${j.error}`} | ${fmtS(j.wallMs)} | ${j.run ? fmtInt(j.run.changes) : '–'} | ` +
+      `| backfill (\`Backfill.run()\`) | ${j.run ? 'ok' : j.abandoned ? `**abandoned** (BENCH_MAX_JOB_MINUTES=${o.jobCapMinutes})${progress(j)}` : `**failed**: ${j.error}`} | ${fmtS(j.wallMs)} | ${j.run ? fmtInt(j.run.changes) : '–'} | ` +
         `${j.run ? perSecond(j.run.changes, j.wallMs) : '–'} | ${j.run ? fmtInt(j.run.rows) : '–'} | ${j.nodePeakMb} MB | ${j.dbPeakMb !== null ? `${j.dbPeakMb} MB` : '–'} |`,
     );
     out.push('');
@@ -946,7 +945,7 @@ the materialised \`days\` and \`patient_days\` documents, and the reports (\`Rep
 
 Each run loads N synthetic appointments into a database of its own, times one naive report on the
 raw collection, materialises the state (up to BENCH_FULL_FOLD_MAX appointments through the real
-\`Backfill.queueAll()\` + \`Folder.run()\`; above it the benchmark writes the state the fold would
+\`Backfill.run()\`; above it the benchmark writes the state the fold would
 produce, computed from the generated rows, and says so), checks it against the naive report and
 against an independent computation, times each materialised report, times the job's steady-state
 runs over K changes, checks again, and replaces its own "N = …" section below (sections of
@@ -1077,17 +1076,11 @@ async function main(): Promise<void> {
     const reports = new Reports(models, conn, cfg);
     let first: FirstState;
     if (rows.n <= fullFoldMax) {
-      console.log(`Backfill.queueAll() of ${fmtInt(rows.n)} appointments…`);
-      const queueMemory = new MemorySampler(dbPid).start();
-      const t = now();
-      const queued = await new Backfill(conn, cfg, folder).queueAll();
-      const queueMs = now() - t;
-      const qm = queueMemory.stop();
-      console.log(`  ${fmtInt(queued)} queued in ${fmtS(queueMs)} (${perSecond(queued, queueMs)}/s), peak RSS ${fmtMem(qm)}`);
-      console.log(`Folder.run() over ${fmtInt(queued)} changes (at most ${jobCapMinutes} min)…`);
-      const job = await runJob(() => folder.run(), models, queue, queued, dbPid, jobCapMinutes * 60_000);
+      console.log(`Backfill.run() over ${fmtInt(rows.n)} appointments (at most ${jobCapMinutes} min)…`);
+      const backfill = new Backfill(conn, cfg, folder, models.Run);
+      const job = await runJob(() => backfill.run(), () => models.Facts.countDocuments({}), dbPid, jobCapMinutes * 60_000);
       console.log(`  ${describeJob(job)}`);
-      first = { kind: 'fold', queued, queueMs, queueMemory: qm, job };
+      first = { kind: 'fold', appointments: rows.n, job };
     } else {
       console.log(`writing the state the fold produces for ${fmtInt(rows.n)} appointments (N > BENCH_FULL_FOLD_MAX = ${fmtInt(fullFoldMax)})…`);
       first = await writeState(conn, models, rows, batchSize, dbPid);
@@ -1123,7 +1116,8 @@ async function main(): Promise<void> {
         const t = now();
         for (let from = 0; from < list.length; from += DEFAULT_BATCH) await folder.observe(...list.slice(from, from + DEFAULT_BATCH));
         const queueMs = now() - t;
-        const job = await runJob(() => folder.run(), models, queue, list.length, dbPid, jobCapMinutes * 60_000);
+        const waiting = async () => (await queue.count()) + (await models.Staged.countDocuments({}));
+        const job = await runJob(() => folder.run(), async () => list.length - (await waiting()), dbPid, jobCapMinutes * 60_000);
         console.log(`  queued in ${fmtS(queueMs)}; fold ${describeJob(job)}`);
         increments.push({ k, kinds, queueMs, job });
         if (!jobOk(job)) {

@@ -1,9 +1,10 @@
-import type { Connection } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import { Claims, claimsModel } from '../../platform/claim';
 import type { Config } from '../../platform/config';
 import type { AppointmentChange, AppointmentObservation } from '../../platform/jobNames';
 import { Queue, QUEUES_DB } from '../../platform/queue';
 import { dropTestDatabases, openDb, testConfig } from '../../test/helpers';
+import { Backfill } from './backfill';
 import { Folder } from './fold';
 import { createAnalyticsModels, type AnalyticsModels, type DayDoc } from './model';
 import { monthsAndEdgeDays } from './reports';
@@ -27,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all([conn.close(), queues.close()]);
-  await dropTestDatabases(cfg, [SERVICE, QUEUES_DB]);
+  await dropTestDatabases(cfg, [SERVICE, QUEUES_DB, 'appointments']);
 });
 beforeEach(async () => {
   await Promise.all([...Object.values(conn.collections), queues.collection('fold_test_changes')].map((c) => c.deleteMany({})));
@@ -123,6 +124,43 @@ describe('folding appointment changes into the day and patient documents', () =>
     expect(await dayCounts()).toEqual({ '2026-03-02|d1|SCHEDULED': 1, '2026-03-02|d1|CANCELLED': 1, '2026-03-09|d1|SCHEDULED': 1 });
     expect(await patientDays()).toEqual({ p1: ['2026-03-02'], p2: ['2026-03-02'], p3: ['2026-03-09'] });
     expect(await models.Staged.countDocuments()).toBe(0);
+  });
+});
+
+describe('counting every appointment from the appointments database (backfill)', () => {
+  it('counts each appointment once, a batch at a time, however often it runs, and marks itself done', async () => {
+    const appointments = await openDb(cfg, 'appointments');
+    try {
+      const col = appointments.collection('appointments');
+      await col.deleteMany({});
+      const docs = Array.from({ length: 23 }, (_, i) => ({
+        _id: new Types.ObjectId(),
+        localDate: `2026-03-${String(1 + (i % 5)).padStart(2, '0')}`,
+        doctorId: `d${i % 2}`,
+        specialty: 'Cardiology',
+        status: i % 3 ? 'SCHEDULED' : 'COMPLETED',
+        patientId: `p${i % 4}`,
+        conditions: i % 3 ? [] : ['Flu'],
+        outboxSeq: 1 + (i % 2),
+      }));
+      await col.insertMany(docs);
+      const folder = new Folder(models, queue, claims, 4);
+      const backfill = new Backfill(appointments, cfg, folder, models.Run, 5);
+      expect(await backfill.done()).toBe(false);
+      const first = await backfill.run();
+      expect(first.changes).toBe(23);
+      expect(await backfill.done()).toBe(true);
+      expect(await queue.count()).toBe(0);
+      const expected: Record<string, number> = {};
+      for (const d of docs) expected[`${d.localDate}|${d.doctorId}|${d.status}`] = (expected[`${d.localDate}|${d.doctorId}|${d.status}`] ?? 0) + 1;
+      expect(await dayCounts()).toEqual(expected);
+      // Again (e.g. after a restore, or a run stopped halfway): the same states count nothing.
+      await backfill.run();
+      expect(await dayCounts()).toEqual(expected);
+      expect(await models.Facts.countDocuments()).toBe(23);
+    } finally {
+      await appointments.close();
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import type { AnalyticsModels, ConditionDayCount, DayDoc, DeltaDoc, DoctorDayCou
 
 /** Changes folded per batch: bounds the batch's `$group` (FerretDB's cost grows with rows × groups). */
 export const DEFAULT_BATCH = 1000;
+const RUN_LEASE_MS = 15 * 60_000;
 
 /**
  * The aggregation pipelines of a batch, run over the batch's deltas only (a few thousand rows,
@@ -98,10 +99,14 @@ export class Folder {
     await this.queue.push(...list.map(appointmentChange));
   }
 
+  /**
+   * Folds what is queued, one batch after the other, until the queue is empty or a third of the
+   * claim's lease is used (the rest waits for the next run, so a run never outlives its claim).
+   */
   run(): Promise<RunDoc> {
     return this.claims.withClaim(
       'analytics-refresh',
-      { leaseMs: 15 * 60_000, waitMs: 60_000, busy: () => conflict('An analytics run is already going on; try again in a minute') },
+      { leaseMs: RUN_LEASE_MS, waitMs: 60_000, busy: () => conflict('An analytics run is already going on; try again in a minute') },
       () => this.foldAll(),
     );
   }
@@ -110,14 +115,15 @@ export class Folder {
     const started = Date.now();
     let changes = 0;
     let rows = 0;
-    for (let staged = await this.stage(); staged.length; staged = await this.stage()) {
-      const done = await this.foldBatch(staged);
+    while (Date.now() - started < RUN_LEASE_MS / 3) {
+      const staged = await this.stage();
+      if (!staged.length) break;
+      rows += await this.foldBatch(staged);
       changes += staged.length;
-      rows += done;
     }
-    const run: RunDoc = { _id: 'current', computedAt: new Date(), changes, rows, durationMs: Date.now() - started, pendingBatch: null, phase: null };
-    await this.models.Run.replaceOne({ _id: 'current' }, run, { upsert: true });
-    return run;
+    const run = { computedAt: new Date(), changes, rows, durationMs: Date.now() - started, pendingBatch: null, phase: null };
+    await this.models.Run.updateOne({ _id: 'current' }, { $set: run }, { upsert: true });
+    return { _id: 'current', ...run };
   }
 
   /** The batch to work on: the one left by an interrupted run, else the next from the queue. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { Claims, claimsModel } from '../../platform/claim';
 import { ANALYTICS_APPOINTMENT_CHANGES, type AppointmentChange } from '../../platform/jobNames';
-import { startAgenda, stopAgenda } from '../../platform/jobs';
+import { startAgenda, stopAgenda, type Job } from '../../platform/jobs';
 import { Queue } from '../../platform/queue';
 import { ServiceClient } from '../../platform/serviceClient';
 import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgraph';
@@ -25,13 +25,18 @@ export const analyticsSubgraph: SubgraphDefinition<Context> = {
     const models = await createAnalyticsModels(conn);
     const queue = Queue.open<AppointmentChange>(conn, cfg, ANALYTICS_APPOINTMENT_CHANGES);
     const folder = new Folder(models, queue, new Claims(claimsModel(conn)));
-    const backfill = new Backfill(conn, cfg, folder);
+    const backfill = new Backfill(conn, cfg, folder, models.Run);
     const agenda = await startAgenda(cfg, 'analytics', log, async (a) => {
       // The fold: a recurring Agenda job, one run at a time cluster-wide.
-      a.define(REFRESH_JOB, { lockLifetime: 10 * 60_000 }, async () => {
-        // The very first run (a new installation, or one upgraded from full recomputes) starts
-        // from every appointment there is; later runs count only what changed.
-        if (!(await models.Run.exists({ _id: 'current', changes: { $exists: true } }))) log.info({ queued: await backfill.queueAll() }, 'analytics: first run, all appointments queued');
+      a.define(REFRESH_JOB, { lockLifetime: 10 * 60_000 }, async (job: Job) => {
+        // Until one has finished (a new installation, or one upgraded from full recomputes), a run
+        // counts every appointment there is; later runs count only what changed.
+        if (!(await backfill.done())) {
+          const all = await backfill.run(async () => {
+            await job.touch();
+          });
+          log.info({ changes: all.changes, rows: all.rows, durationMs: all.durationMs }, 'analytics: every appointment counted');
+        }
         const run = await folder.run();
         if (run.changes) log.info({ changes: run.changes, rows: run.rows, durationMs: run.durationMs }, 'analytics updated');
       });

@@ -81,6 +81,8 @@ export interface RunDoc {
   /** A batch whose deltas are written but not yet applied (resume it first). */
   pendingBatch: string | null;
   phase: FoldPhase;
+  /** When every appointment was last counted from the appointments themselves (backfill.ts). */
+  backfilledAt?: Date | null;
 }
 
 const facts = {
@@ -113,7 +115,7 @@ const PatientDaysSchema = new Schema<PatientDaysDoc>(
 PatientDaysSchema.index({ months: 1 });
 PatientDaysSchema.index({ days: 1 });
 const RunSchema = new Schema<RunDoc>(
-  { _id: String, computedAt: Date, changes: Number, rows: Number, durationMs: Number, pendingBatch: String, phase: String },
+  { _id: String, computedAt: Date, changes: Number, rows: Number, durationMs: Number, pendingBatch: String, phase: String, backfilledAt: Date },
   opts('runs'),
 );
 

@@ -21,9 +21,8 @@ export class AnalyticsService {
     private readonly client: ServiceClient,
   ) {}
 
-  async refresh(fromAppointments: boolean) {
-    if (fromAppointments) await this.backfill.queueAll();
-    return this.folder.run();
+  refresh(fromAppointments: boolean) {
+    return fromAppointments ? this.backfill.run() : this.folder.run();
   }
 
   perDoctor(range: Range, status: string | null | undefined, identity: Identity) {

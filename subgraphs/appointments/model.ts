@@ -86,7 +86,7 @@ export const APPOINTMENT_IMPORTED = 'APPOINTMENT_IMPORTED';
 export function observationOf(doc: AppointmentDoc): AppointmentObservation {
   return {
     appointmentId: String(doc._id),
-    version: doc.outboxSeq,
+    version: doc.outboxSeq ?? 0, // appointments written before outboxes had none
     localDate: doc.localDate,
     doctorId: doc.doctorId,
     specialty: doc.specialty,
