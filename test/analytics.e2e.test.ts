@@ -197,23 +197,39 @@ describe('access and freshness', () => {
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
-  it('the scheduled job picks up new bookings', async () => {
+  it('the scheduled job picks up new bookings, then moves the count when one is cancelled', async () => {
     const d = doctors[2];
     const slots = await gql<{ availableSlots: { start: string; end: string }[] }>(
       `query S($d: ObjectID!, $f: DateTime!, $t: DateTime!) { availableSlots(doctorId: $d, from: $f, to: $t) { start end } }`,
       { d: d.id, f: new Date(Date.now() + 86_400_000).toISOString(), t: new Date(Date.now() + 2 * 86_400_000).toISOString() },
     );
     const slot = slots.data!.availableSlots[0];
-    const range = { from: DateTime.fromISO(slot.start, { zone: d.zone }).toISODate(), to: DateTime.fromISO(slot.start, { zone: d.zone }).toISODate() };
-    const q = `query A($r: DateRange!) { appointmentsPerDoctor(range: $r) { total computedAt } }`;
-    const before = await gql<{ appointmentsPerDoctor: { total: number } }>(q, { r: range });
-    await gql(`mutation B($i: BookAppointmentInput!) { bookAppointment(input: $i) { id } }`, { i: { patientId: patients[2], doctorId: d.id, start: slot.start, end: slot.end, reason: 'New' } });
-    const end = Date.now() + 10_000;
-    let total = before.data!.appointmentsPerDoctor.total;
-    while (total === before.data!.appointmentsPerDoctor.total && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 200));
-      total = (await gql<{ appointmentsPerDoctor: { total: number } }>(q, { r: range })).data!.appointmentsPerDoctor.total;
-    }
-    expect(total).toBe(before.data!.appointmentsPerDoctor.total + 1);
+    const day = DateTime.fromISO(slot.start, { zone: d.zone }).toISODate();
+    const range = { from: day, to: day };
+    const count = async (status: string) =>
+      (await gql<{ appointmentsPerDoctor: { total: number } }>(`query A($r: DateRange!, $s: AppointmentStatus) { appointmentsPerDoctor(range: $r, status: $s) { total } }`, { r: range, s: status }))
+        .data!.appointmentsPerDoctor.total;
+    /** Polls until the scheduled job (every second here) has counted what `expected` says. */
+    const settle = async (status: string, expected: number) => {
+      const end = Date.now() + 10_000;
+      let n = await count(status);
+      while (n !== expected && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 200));
+        n = await count(status);
+      }
+      return n;
+    };
+    const scheduled = await count('SCHEDULED');
+    const cancelled = await count('CANCELLED');
+    const booked = await gql<{ bookAppointment: { id: string } }>(`mutation B($i: BookAppointmentInput!) { bookAppointment(input: $i) { id } }`, {
+      i: { patientId: patients[2], doctorId: d.id, start: slot.start, end: slot.end, reason: 'New' },
+    });
+    expect(booked.errors).toBeUndefined();
+    expect(await settle('SCHEDULED', scheduled + 1)).toBe(scheduled + 1);
+
+    const cancel = await gql(`mutation C($id: ObjectID!) { cancelAppointment(id: $id, reason: "Patient called") { id } }`, { id: booked.data!.bookAppointment.id });
+    expect(cancel.errors).toBeUndefined();
+    expect(await settle('CANCELLED', cancelled + 1)).toBe(cancelled + 1);
+    expect(await count('SCHEDULED')).toBe(scheduled);
   });
 });
