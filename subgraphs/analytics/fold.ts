@@ -3,6 +3,7 @@ import { Claims } from '../../platform/claim';
 import { conflict, isDuplicateKey } from '../../platform/errors';
 import { appointmentChange, type AppointmentChange, type AppointmentFacts, type AppointmentObservation } from '../../platform/jobNames';
 import type { Queue } from '../../platform/queue';
+import { inParallel, READS } from './inParallel';
 import type { AnalyticsModels, ConditionDayCount, DayDoc, DeltaDoc, DoctorDayCount, PatientDaysDoc, RunDoc, StagedChangeDoc } from './model';
 
 /** Changes folded per batch: bounds the batch's `$group` (FerretDB's cost grows with rows × groups). */
@@ -44,23 +45,6 @@ const factsOf = (o: AppointmentFacts): AppointmentFacts => ({
   conditions: o.conditions ?? [], // FerretDB's upsert may drop an empty array
 });
 
-/**
- * Runs `fn` over `items`, at most `limit` at a time, results in order. Round trips overlap; on
- * FerretDB each single-document read or write is one request, and a batch has hundreds.
- */
-async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-const READS = 8;
 const WRITES = 4;
 
 /** Adds `n` to the entry `same` finds, creating or dropping it as the count requires. */
