@@ -4,7 +4,7 @@ import { conflict, isDuplicateKey } from '../../platform/errors';
 import { appointmentChange, type AppointmentChange, type AppointmentFacts, type AppointmentObservation } from '../../platform/jobNames';
 import type { Queue } from '../../platform/queue';
 import { inParallel, READS } from './inParallel';
-import type { AnalyticsModels, ConditionDayCount, DayDoc, DeltaDoc, DoctorDayCount, PatientDaysDoc, RunDoc, StagedChangeDoc } from './model';
+import type { AnalyticsModels, ConditionDayCount, DeltaDoc, DoctorDayCount, RunDoc, StagedChangeDoc } from './model';
 
 /** Changes folded per batch: bounds the batch's `$group` (FerretDB's cost grows with rows × groups). */
 export const DEFAULT_BATCH = 1000;
@@ -189,41 +189,43 @@ export class Folder {
     for (const g of status) if (g.n) day(g._id.localDate).doctors.push({ doctorId: g._id.doctorId, specialty: g._id.specialty, status: g._id.status, n: g.n });
     for (const g of conditions) for (const condition of g._id.conditions) if (g.n) day(g._id.localDate).conditions.push({ specialty: g._id.specialty, condition, n: g.n });
 
-    const dayIds = [...days.keys()];
-    const dayDocs = await inParallel(dayIds, READS, (id) => Day.findById(id).lean<DayDoc>());
-    const newDays: DayDoc[] = [];
-    const changedDays: DayDoc[] = [];
-    dayIds.forEach((id, i) => {
-      const doc = dayDocs[i];
-      if (doc?.lastBatch === batch) return; // applied before the run was interrupted
+    const dayWrites = await this.mergeInto(Day, [...days.keys()], batch, (id, doc) => {
       const add = days.get(id)!;
       let doctors = doc?.doctors ?? [];
       for (const e of add.doctors) doctors = addTo(doctors, (x) => x.doctorId === e.doctorId && x.specialty === e.specialty && x.status === e.status, e);
       let conds = doc?.conditions ?? [];
       for (const e of add.conditions) conds = addTo(conds, (x) => x.specialty === e.specialty && x.condition === e.condition, e);
-      (doc ? changedDays : newDays).push({ _id: id, doctors, conditions: conds, lastBatch: batch });
+      return { _id: id, doctors, conditions: conds, lastBatch: batch };
     });
-    await insertIgnoringDuplicates(Day, newDays);
-    await inParallel(changedDays, WRITES, (d) => Day.replaceOne({ _id: d._id }, d));
 
     const byPatient = new Map<string, { d: string; n: number }[]>();
     for (const g of patients) if (g.n) byPatient.set(g._id.patientId, [...(byPatient.get(g._id.patientId) ?? []), { d: g._id.localDate, n: g.n }]);
-    const patientIds = [...byPatient.keys()];
-    const patientDocs = await inParallel(patientIds, READS, (id) => PatientDays.findById(id).lean<PatientDaysDoc>());
-    const newPatients: PatientDaysDoc[] = [];
-    const changedPatients: PatientDaysDoc[] = [];
-    patientIds.forEach((id, i) => {
-      const doc = patientDocs[i];
-      if (doc?.lastBatch === batch) return;
+    const patientWrites = await this.mergeInto(PatientDays, [...byPatient.keys()], batch, (id, doc) => {
       let visits = doc?.visits ?? [];
       for (const e of byPatient.get(id)!) visits = addTo(visits, (x) => x.d === e.d, e);
       visits.sort((a, b) => a.d.localeCompare(b.d));
       const dates = visits.map((v) => v.d);
-      (doc ? changedPatients : newPatients).push({ _id: id, visits, days: dates, months: [...new Set(dates.map((d) => d.slice(0, 7)))], lastBatch: batch });
+      return { _id: id, visits, days: dates, months: [...new Set(dates.map((d) => d.slice(0, 7)))], lastBatch: batch };
     });
-    await insertIgnoringDuplicates(PatientDays, newPatients);
-    await inParallel(changedPatients, WRITES, (p) => PatientDays.replaceOne({ _id: p._id }, p));
-    const written = newDays.length + changedDays.length + newPatients.length + changedPatients.length;
-    return written;
+    return dayWrites + patientWrites;
+  }
+
+  /**
+   * Reads the documents `ids` of `model` and writes `next(id, current)` in place of each, except
+   * those that already carry `batch` (applied before an interrupted run stopped): new documents in
+   * one insert, changed ones one by one. Returns how many it wrote.
+   */
+  private async mergeInto<D extends { _id: string; lastBatch: string }>(model: Model<D>, ids: string[], batch: string, next: (id: string, current: D | null) => D): Promise<number> {
+    const current = await inParallel(ids, READS, (id) => model.findById(id).lean<D>());
+    const created: D[] = [];
+    const changed: D[] = [];
+    ids.forEach((id, i) => {
+      const doc = current[i];
+      if (doc?.lastBatch === batch) return;
+      (doc ? changed : created).push(next(id, doc));
+    });
+    await insertIgnoringDuplicates(model, created);
+    await inParallel(changed, WRITES, (d) => model.replaceOne({ _id: d._id }, d));
+    return created.length + changed.length;
   }
 }
