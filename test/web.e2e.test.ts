@@ -1,18 +1,17 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { analyticsSubgraph } from '../subgraphs/analytics/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
 import { notificationsSubgraph } from '../subgraphs/notifications/index';
 import { patientsSubgraph } from '../subgraphs/patients/index';
+import { launchBrowser } from './browser';
 import { startTestGraph, waitFor, type TestGraph } from './helpers';
 
 /**
- * The admin web app in a real browser (Debian's Chromium, driven by playwright-core) against the
- * real router, subgraphs and database. `.ci/run` installs Chromium; CHROMIUM_PATH overrides where.
+ * The admin web app in a real browser (headless Chromium driven by playwright-core; see
+ * ./browser.ts for which one) against the real router, subgraphs and database.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ZONE = 'Europe/Berlin';
 const WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
 const STAFF_PASSWORD = 'nurse-password-123';
@@ -25,7 +24,6 @@ let doctor: { id: string; name: string };
 let patient: { id: string; name: string };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
   graph = await startTestGraph([accountsSubgraph, patientsSubgraph, doctorsSubgraph, appointmentsSubgraph, notificationsSubgraph, analyticsSubgraph]);
   base = graph.router.url.replace(/\/graphql$/, '');
   admin = await graph.login(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
@@ -37,10 +35,7 @@ beforeAll(async () => {
     i: { firstName: 'Wanda', lastName: 'Browser', dateOfBirth: '1975-04-02', sex: 'FEMALE', email: 'wanda@example.org', allergies: ['Penicillin'] },
   });
   patient = p.data!.registerPatient;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
