@@ -4,7 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { NO_DATABASE_HELP } from '../platform/db';
 import { DEFAULT_PORTS } from '../platform/services';
-import { preparePatchedFerretDb } from './ferretdb/patch';
+import { OVERLAY_FILES, preparePatchedFerretDb } from './ferretdb/patch';
 
 const ROOT = path.join(__dirname, '..');
 const FERRETDB_SRC = path.join(ROOT, 'scripts', 'ferretdb');
@@ -19,7 +19,8 @@ export interface Database {
 }
 
 function newestSource(): number {
-  return Math.max(...['main.go', 'go.mod', 'go.sum', 'patch.ts'].map((f) => statSync(path.join(FERRETDB_SRC, f)).mtimeMs));
+  const sources = ['main.go', 'go.mod', 'go.sum', 'patch.ts', ...OVERLAY_FILES.map((f) => path.join('overlay', f))];
+  return Math.max(...sources.map((f) => statSync(path.join(FERRETDB_SRC, f)).mtimeMs));
 }
 
 /** Builds the embedded FerretDB with the Go toolchain when it is missing or older than its source. */
@@ -57,7 +58,8 @@ function waitForListening(child: ChildProcess): Promise<string> {
  */
 export async function startDatabase(opts: { dataDir?: string; port?: number; log?: (msg: string) => void } = {}): Promise<Database> {
   if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, external: true, stop: async () => undefined };
-  const bin = ensureFerretDbBinary(opts.log);
+  // HEALTHSYNC_FERRETDB_BIN runs another build (bench/lookups.ts compares the stock pushdown with ours).
+  const bin = process.env.HEALTHSYNC_FERRETDB_BIN ?? ensureFerretDbBinary(opts.log);
   const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const port = opts.port ?? DEFAULT_PORTS.db;
   mkdirSync(dataDir, { recursive: true });

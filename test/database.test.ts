@@ -49,4 +49,51 @@ embedded('embedded FerretDB', () => {
       await db.stop();
     }
   });
+  it('serves equality on indexed fields from SQLite indexes, with MongoDB results (scripts/ferretdb/overlay)', async () => {
+    const db = await startDatabase({ port: 0, dataDir: dir });
+    const conn = await mongoose.createConnection(db.uri, { dbName: 'healthsync_pushdown' }).asPromise();
+    try {
+      const things = conn.db!.collection('things');
+      await things.createIndex({ owner: 1 });
+      await things.createIndex({ doctorId: 1, start: 1 });
+      const oid = new mongoose.Types.ObjectId();
+      await things.insertMany([
+        { _id: 'a', owner: 'ann', tags: ['x', 'y'], done: true, ref: oid, n: 1 },
+        { _id: 'b', owner: 'bob', tags: 'x', done: false, n: 2 },
+        { _id: 'c', owner: ['ann', 'cid'], tags: [], done: true, n: 3 },
+        { _id: 'd', owner: 'a<b>&"q"\\', tags: ['z'], n: 4 },
+        { _id: 'e', owner: 'Zoë', n: 5, doctorId: 'd1', start: 1 },
+        { _id: 'f', n: 6 },
+      ]);
+      const ids = async (filter: Record<string, unknown>) => (await things.find(filter, { sort: { _id: 1 } }).toArray()).map((d) => d._id);
+      // Scalars and arrays holding the value match, as in MongoDB.
+      expect(await ids({ owner: 'ann' })).toEqual(['a', 'c']);
+      expect(await ids({ tags: 'x' })).toEqual(['a', 'b']);
+      expect(await ids({ owner: { $in: ['bob', 'cid'] } })).toEqual(['b', 'c']);
+      expect(await ids({ owner: { $eq: 'bob' }, done: false })).toEqual(['b']);
+      expect(await ids({ done: true })).toEqual(['a', 'c']);
+      expect(await ids({ ref: oid })).toEqual(['a']);
+      expect(await ids({ $and: [{ owner: 'ann' }, { n: { $gt: 1 } }] })).toEqual(['c']);
+      expect(await ids({ _id: { $in: ['a', 'f', 'zz'] }, n: { $lt: 6 } })).toEqual(['a']);
+      // Values left to FerretDB's own filter: characters JSON may escape, non-ASCII, numbers, null.
+      expect(await ids({ owner: 'a<b>&"q"\\' })).toEqual(['d']);
+      expect(await ids({ owner: 'Zoë' })).toEqual(['e']);
+      expect(await ids({ n: 2 })).toEqual(['b']);
+      expect(await ids({ owner: null })).toEqual(['f']);
+      expect(await ids({ owner: 'ann', n: 3 })).toEqual(['c']);
+      expect(await things.countDocuments({ owner: 'ann' })).toBe(2);
+      await things.updateMany({ owner: 'ann' }, { $set: { seen: true } });
+      expect(await ids({ seen: true })).toEqual(['a', 'c']);
+      await things.deleteMany({ tags: 'x' });
+      expect(await ids({})).toEqual(['c', 'd', 'e', 'f']);
+
+      const plan = (filter: Record<string, unknown>) => conn.db!.command({ explain: { find: 'things', filter } }).then((r) => JSON.stringify(r));
+      expect(await plan({ owner: 'ann', n: { $gt: 1 } })).toMatch(/SEARCH \S+ USING INDEX \S+_owner_1/);
+      expect(await plan({ doctorId: 'd1' })).toMatch(/SEARCH \S+ USING INDEX \S+_doctorId_1_start_1/);
+      expect(await plan({ n: 1 })).toMatch(/SCAN/);
+    } finally {
+      await conn.close();
+      await db.stop();
+    }
+  });
 });

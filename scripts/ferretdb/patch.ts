@@ -17,9 +17,51 @@ import path from 'node:path';
  * Indexes already on disk are the same, so existing data folders need nothing.
  */
 const MODULE = 'github.com/FerretDB/FerretDB@v1.24.2';
-const FILE = 'internal/backends/sqlite/metadata/metadata.go';
-const ORIGINAL = `IDColumn = DefaultColumn + "->'$._id'"`;
-const FIXED = `IDColumn = DefaultColumn + "->\\"_id\\""`;
+
+/** Textual edits: file in the module → [original, replacement], each original found exactly once. */
+const EDITS: Array<{ file: string; original: string; fixed: string }> = [
+  {
+    file: 'internal/backends/sqlite/metadata/metadata.go',
+    original: `IDColumn = DefaultColumn + "->'$._id'"`,
+    fixed: `IDColumn = DefaultColumn + "->\\"_id\\""`,
+  },
+  // Filter pushdown (overlay/healthsync_pushdown.go): Query and Explain build their WHERE clause
+  // from every top-level equality the SQLite expression indexes can serve, not only `{_id}`.
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    original: `	if params.Filter.Len() == 1 {
+		v, _ := params.Filter.Get("_id")
+		switch v.(type) {
+		case string, types.ObjectID:
+			whereClause = fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn)
+			args = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+		}
+	}
+
+	q += whereClause`,
+    fixed: `	whereClause, args = healthsyncWhere(params.Filter)
+
+	q += whereClause`,
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    original: `	if params.Filter.Len() == 1 {
+		v, _ := params.Filter.Get("_id")
+		switch v.(type) {
+		case string, types.ObjectID:
+			filterPushdown = true
+			whereClause = fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn)
+			args = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+		}
+	}`,
+    fixed: `	whereClause, args = healthsyncWhere(params.Filter)
+	filterPushdown = whereClause != ""`,
+  },
+];
+
+/** Files added to the SQLite backend package (scripts/ferretdb/overlay/<name>). */
+export const OVERLAY_FILES = ['healthsync_pushdown.go'];
+const OVERLAY_TARGET = 'internal/backends/sqlite';
 
 /**
  * Prepares the patched FerretDB in `outDir` and returns the go.mod to build `goModuleDir` (the
@@ -34,10 +76,13 @@ export function preparePatchedFerretDb(goModuleDir: string, outDir: string): str
   cpSync(moduleDir, copy, { recursive: true });
   // The module cache is read-only; the copy must be writable (and removable on the next build).
   chmodTree(copy);
-  const file = path.join(copy, FILE);
-  const source = readFileSync(file, 'utf8');
-  if (source.split(ORIGINAL).length !== 2) throw new Error(`${MODULE} ${FILE} no longer contains ${ORIGINAL} once; review scripts/ferretdb/patch.ts`);
-  writeFileSync(file, source.replace(ORIGINAL, FIXED));
+  for (const { file, original, fixed } of EDITS) {
+    const target = path.join(copy, file);
+    const source = readFileSync(target, 'utf8');
+    if (source.split(original).length !== 2) throw new Error(`${MODULE} ${file} no longer contains this text once; review scripts/ferretdb/patch.ts:\n${original}`);
+    writeFileSync(target, source.replace(original, fixed));
+  }
+  for (const name of OVERLAY_FILES) cpSync(path.join(goModuleDir, 'overlay', name), path.join(copy, OVERLAY_TARGET, name));
   const goMod = readFileSync(path.join(goModuleDir, 'go.mod'), 'utf8');
   const modfile = path.join(outDir, 'go.mod');
   writeFileSync(modfile, `${goMod}\nreplace github.com/FerretDB/FerretDB v1.24.2 => ${JSON.stringify(copy)}\n`);
