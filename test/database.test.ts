@@ -53,7 +53,7 @@ embedded('embedded FerretDB', () => {
     const db = await startDatabase({ port: 0, dataDir: dir });
     const conn = await mongoose.createConnection(db.uri, { dbName: 'healthsync_pushdown' }).asPromise();
     try {
-      const things = conn.db!.collection('things');
+      const things = conn.db!.collection<{ _id: string } & Record<string, unknown>>('things');
       await things.createIndex({ owner: 1 });
       await things.createIndex({ doctorId: 1, start: 1 });
       const oid = new mongoose.Types.ObjectId();
