@@ -12,4 +12,6 @@ export interface BaseContext {
 /** What the shared bootstrap gives every subgraph resolver; services extend it with their own. */
 export interface SubgraphContext extends BaseContext {
   audit: AuditBuffer;
+  /** The client's Idempotency-Key, forwarded by the router with a mutation (platform/idempotency.ts). */
+  idempotencyKey?: string;
 }

@@ -11,6 +11,11 @@ describe('router-signed identity', () => {
     expect(v).toEqual({ ok: true, identity, requestId: 'req-1' });
   });
 
+  it('carries an idempotency key inside what is signed', () => {
+    const h = signIdentity(identity, SECRET, 'req-2', Date.now(), 'key-1');
+    expect(verifyIdentity(h[IDENTITY_HEADER], h[SIGNATURE_HEADER], SECRET)).toEqual({ ok: true, identity, requestId: 'req-2', idempotencyKey: 'key-1' });
+  });
+
   it('refuses a missing, forged or re-signed identity', () => {
     const h = signIdentity(identity, SECRET);
     expect(verifyIdentity(undefined, undefined, SECRET)).toMatchObject({ ok: false, reason: 'missing router signature' });

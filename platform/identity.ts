@@ -27,20 +27,31 @@ const MAX_AGE_MS = 60_000;
 interface SignedPayload extends Identity {
   iat: number;
   rid?: string;
+  /** The client's Idempotency-Key of the mutation this call belongs to (platform/idempotency.ts). */
+  idk?: string;
 }
 
 function hmac(secret: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(payload).digest();
 }
 
-/** Router side: the two header values that carry an identity to a subgraph. */
-export function signIdentity(identity: Identity, secret: string, requestId?: string, now = Date.now()): Record<string, string> {
-  const payload: SignedPayload = { ...identity, iat: now, ...(requestId ? { rid: requestId } : {}) };
+/**
+ * Router side: the two header values that carry an identity to a subgraph, with the request id
+ * and, for a mutation sent with one, the client's idempotency key.
+ */
+export function signIdentity(
+  identity: Identity,
+  secret: string,
+  requestId?: string,
+  now = Date.now(),
+  idempotencyKey?: string,
+): Record<string, string> {
+  const payload: SignedPayload = { ...identity, iat: now, ...(requestId ? { rid: requestId } : {}), ...(idempotencyKey ? { idk: idempotencyKey } : {}) };
   const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
   return { [IDENTITY_HEADER]: encoded, [SIGNATURE_HEADER]: hmac(secret, encoded).toString('base64url') };
 }
 
-export type VerifyResult = { ok: true; identity: Identity; requestId?: string } | { ok: false; reason: string };
+export type VerifyResult = { ok: true; identity: Identity; requestId?: string; idempotencyKey?: string } | { ok: false; reason: string };
 
 /** Subgraph side: accepts only an identity the router signed within the last minute. */
 export function verifyIdentity(
@@ -67,6 +78,6 @@ export function verifyIdentity(
   if (payload.role !== undefined && !(ROLES as readonly string[]).includes(payload.role)) {
     return { ok: false, reason: 'unknown role' };
   }
-  const { iat: _iat, rid, ...identity } = payload;
-  return { ok: true, identity, requestId: rid };
+  const { iat: _iat, rid, idk, ...identity } = payload;
+  return { ok: true, identity, requestId: rid, ...(typeof idk === 'string' ? { idempotencyKey: idk } : {}) };
 }

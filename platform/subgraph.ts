@@ -107,6 +107,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
           requestId,
           log: reqLog,
           audit: new AuditBuffer(audit, def.name, verified.identity, requestId),
+          idempotencyKey: verified.idempotencyKey,
         });
       },
     }),

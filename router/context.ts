@@ -1,4 +1,7 @@
 import type { BaseContext } from '../platform/context';
 
 /** Per-request context of the router: who is asking and the request id sent to every subgraph. */
-export type RouterContext = BaseContext;
+export interface RouterContext extends BaseContext {
+  /** A mutation's Idempotency-Key (router/idempotency.ts), forwarded to the subgraphs it calls. */
+  idempotencyKey?: string;
+}

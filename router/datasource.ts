@@ -7,8 +7,13 @@ import type { RouterContext } from './context';
 type FetchResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
 
 /**
- * How the router calls a subgraph: signs the caller's identity, forwards the request id, gives up
- * after a timeout, and turns transport failures into a clear SUBGRAPH_UNAVAILABLE error.
+ * How the router calls a subgraph: signs the caller's identity (with a mutation's idempotency key,
+ * router/idempotency.ts), forwards the request id, gives up after a timeout, and turns transport
+ * failures into a clear SUBGRAPH_UNAVAILABLE error.
+ *
+ * It never retries, a mutation least of all: a call that failed or timed out may have done its
+ * work, and only the client, with its Idempotency-Key, may safely ask again. The fetcher is plain
+ * `fetch` (undici, which does not retry a POST) and nothing here calls it twice.
  */
 export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
@@ -27,7 +32,8 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
     const headers = request.http?.headers;
     if (!headers || !('identity' in context)) return;
-    for (const [name, value] of Object.entries(signIdentity(context.identity, this.secret, context.requestId))) {
+    const signed = signIdentity(context.identity, this.secret, context.requestId, Date.now(), context.idempotencyKey);
+    for (const [name, value] of Object.entries(signed)) {
       headers.set(name, value);
     }
     headers.set(REQUEST_ID_HEADER, context.requestId);

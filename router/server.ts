@@ -21,6 +21,7 @@ import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../
 import type { RouterContext } from './context';
 import { identityFromRequest } from './auth';
 import { SignedDataSource } from './datasource';
+import { idempotencyPlugin, IdempotencyStore, ROUTER_DB } from './idempotency';
 import { RequestRateLimiter } from './rateLimit';
 import { LiveSubscriptions } from './subscriptions';
 import { mountWebApp } from './web';
@@ -83,6 +84,18 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   // Live events (published by subgraphs in any process) feed the WebSocket subscriptions.
   const eventsDb = await connectDb(cfg, EVENTS_DB, log);
   const events = await Subscriber.open(eventsDb, dbName(cfg, EVENTS_DB), log);
+  // Idempotency-Key records of mutations (router/idempotency.ts), in the router's own database.
+  const routerDb = await connectDb(cfg, ROUTER_DB, log);
+  const idempotency = IdempotencyStore.open(routerDb, {
+    // A booking's plan is a mutation fetch and up to two rounds of entity fetches.
+    leaseMs: 3 * cfg.SUBGRAPH_TIMEOUT_MS + 5_000,
+    waitMs: cfg.SUBGRAPH_TIMEOUT_MS,
+  });
+  const sweepIdempotency = setInterval(
+    () => void idempotency.sweep().catch((err: Error) => log.warn({ err: err.message }, 'idempotency sweep failed')),
+    3_600_000,
+  );
+  sweepIdempotency.unref();
   const live = new LiveSubscriptions({
     jwtSecret: cfg.JWT_SECRET,
     events,
@@ -110,6 +123,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
       ApolloServerPluginDrainHttpServer({ httpServer }),
       live.plugin(),
       requestLogPlugin<RouterContext>(),
+      idempotencyPlugin(idempotency, log),
       ...armor.plugins,
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -153,6 +167,8 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
         await server.stop(); // also closes every WebSocket (live.plugin's drainServer)
         await events.close();
         await eventsDb.close();
+        clearInterval(sweepIdempotency);
+        await routerDb.close();
         log.info('router stopped');
       })()),
   };

@@ -11,6 +11,7 @@ import { AUDIT_DB } from '../platform/audit';
 import { JOBS_DB } from '../platform/jobs';
 import { EVENTS_DB } from '../platform/pubsub';
 import { QUEUES_DB } from '../platform/queue';
+import { ROUTER_DB } from '../router/idempotency';
 import { startRouter, type RunningRouter } from '../router/server';
 
 /** A config whose databases belong to this test file alone (random DB_PREFIX), logging silenced. */
@@ -135,7 +136,7 @@ export async function startTestGraph<T extends SubgraphContext[]>(
     stop: async () => {
       await router.stop();
       await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
-      await dropTestDatabases(cfg, [...defs.map((d) => d.name), EVENTS_DB, JOBS_DB, QUEUES_DB, AUDIT_DB]);
+      await dropTestDatabases(cfg, [...defs.map((d) => d.name), EVENTS_DB, JOBS_DB, QUEUES_DB, AUDIT_DB, ROUTER_DB]);
     },
   };
 }

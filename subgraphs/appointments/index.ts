@@ -49,6 +49,10 @@ export const appointmentsSubgraph: SubgraphDefinition<Context> = {
     );
     await relay.schedule(agenda, 'appointments.relay-outbox', cfg.OUTBOX_SWEEP_SECONDS);
     const service = new AppointmentService(models, directory, log, live, relay);
+    // Idempotency keys older than a day are ignored when read and deleted here (no TTL index on FerretDB).
+    const sweepKeys = setInterval(() => void service.keys.sweep().catch((err: Error) => log.warn({ err: err.message }, 'idempotency key sweep failed')), 3_600_000);
+    sweepKeys.unref();
+    onStop(async () => clearInterval(sweepKeys));
     return (base) => ({ ...base, appointments: service, loaders: service.loaders() });
   },
 };

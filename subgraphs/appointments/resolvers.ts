@@ -1,3 +1,4 @@
+import { idempotencyScope } from '../../platform/idempotency';
 import type { Resolvers } from './__generated__/resolvers-types';
 
 /** Thin: arguments → AppointmentService → result. The access policy (access.ts) runs before each. */
@@ -8,7 +9,7 @@ export const resolvers: Resolvers = {
     availableSlots: (_p, { doctorId, from, to }, ctx) => ctx.appointments.availableSlots(doctorId, from, to, ctx.requestId),
   },
   Mutation: {
-    bookAppointment: (_p, { input }, ctx) => ctx.appointments.book(input, ctx.requestId),
+    bookAppointment: (_p, { input }, ctx, info) => ctx.appointments.book(input, ctx.requestId, idempotencyScope(ctx, info)),
     rescheduleAppointment: (_p, { id, start, end }, ctx) => ctx.appointments.reschedule(id, start, end, ctx.requestId),
     cancelAppointment: (_p, { id, reason }, ctx) => ctx.appointments.cancel(id, reason),
     completeAppointment: (_p, { id, conditions, notes }, ctx) => ctx.appointments.complete(id, conditions, notes),

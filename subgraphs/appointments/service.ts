@@ -6,6 +6,7 @@ import type { SubgraphContext } from '../../platform/context';
 import { badInput, conflict, isDuplicateKey, notFound } from '../../platform/errors';
 import type { Identity } from '../../platform/identity';
 import type { Logger } from '../../platform/logger';
+import { IdempotencyKeys, idempotencyModel, keyInProgress } from '../../platform/idempotency';
 import { byIdLoader } from '../../platform/loaders';
 import { appendEvent, newOutbox, outboxEvent } from '../../platform/outbox';
 import { paginate, type Connection } from '../../platform/pagination';
@@ -33,6 +34,8 @@ const CHANGE_WAIT_MS = 1_000;
 export class AppointmentService {
   /** Patient and appointment claims, in the appointments database's `claims` collection. */
   private readonly claims: Claims;
+  /** Appointment ids reserved per idempotency key (bookings sent with an Idempotency-Key). */
+  readonly keys: IdempotencyKeys;
 
   constructor(
     private readonly models: AppointmentModels,
@@ -42,6 +45,7 @@ export class AppointmentService {
     private readonly relay: OutboxRelay<AppointmentDoc>,
   ) {
     this.claims = new Claims(claimsModel(models.Appointment.db, 'claims'));
+    this.keys = new IdempotencyKeys(idempotencyModel(models.Appointment.db));
   }
 
   /** Live update for subscribers (router/subscriptions.ts); best effort, never fails the change. */
@@ -100,14 +104,42 @@ export class AppointmentService {
 
   // ---- changes -------------------------------------------------------------------------------
 
-  async book(input: BookAppointmentInput, requestId: string): Promise<AppointmentDoc> {
+  /**
+   * Books a slot. With an idempotency key (platform/idempotency.ts) the appointment's id is
+   * reserved per key before anything else, so every attempt with the key books under that one
+   * id: a retry returns the appointment an earlier attempt saved (also one whose answer never
+   * reached the client) instead of CONFLICT, and racing attempts cannot both save (unique `_id`).
+   */
+  async book(input: BookAppointmentInput, requestId: string, idempotencyKey: string | null = null): Promise<AppointmentDoc> {
+    const reserved = idempotencyKey
+      ? await this.keys.reserve(idempotencyKey, {
+          mutation: 'bookAppointment',
+          patientId: input.patientId,
+          doctorId: input.doctorId,
+          start: input.start,
+          end: input.end,
+          reason: input.reason,
+        })
+      : null;
+    const bookedBefore = () => (reserved ? this.models.Appointment.findById(reserved.resultId).lean<AppointmentDoc>() : Promise.resolve(null));
+    const earlier = await bookedBefore();
+    if (earlier) return earlier;
+
     const doctor = await this.directory.activeDoctor(input.doctorId, requestId);
     assertBookableSlot(doctor, input.start, input.end);
     await this.directory.assertPatientExists(input.patientId, requestId);
 
-    const doc = await withPatientLock(this.claims, input.patientId, async () => {
-      await this.assertNoOverlap(input.patientId, input.start, input.end);
-      const _id = new Types.ObjectId();
+    // With a key, "busy" must not read as a failure: the attempt holding the patient's lock may be
+    // an earlier one with this key, about to save this very booking. A retry with the key is safe.
+    const busy = reserved ? () => keyInProgress('booking for this patient') : undefined;
+    const booked = await withPatientLock(this.claims, input.patientId, async (): Promise<{ doc: AppointmentDoc; replay: boolean }> => {
+      // An attempt with the same key may have saved it while this one waited for the lock.
+      const meanwhile = await bookedBefore();
+      if (meanwhile) return { doc: meanwhile, replay: true };
+      const clash = await this.overlap(input.patientId, input.start, input.end);
+      if (clash && reserved?.resultId.equals(clash._id)) return { doc: clash, replay: true };
+      if (clash) throw overlapConflict(clash);
+      const _id = reserved?.resultId ?? new Types.ObjectId();
       try {
         const created = await this.models.Appointment.create({
           _id,
@@ -128,12 +160,17 @@ export class AppointmentService {
             outboxEvent('CARE_RELATION', { patientId: input.patientId, doctorId: input.doctorId }),
           ),
         });
-        return created.toObject<AppointmentDoc>();
+        return { doc: created.toObject<AppointmentDoc>(), replay: false };
       } catch (err) {
-        if (isDuplicateKey(err)) throw conflict(`That slot with ${doctor.name} has just been booked; please pick another`);
-        throw err;
+        if (!isDuplicateKey(err)) throw err;
+        const same = await bookedBefore(); // the duplicate is this key's appointment, saved by another attempt
+        if (same) return { doc: same, replay: true };
+        throw conflict(`That slot with ${doctor.name} has just been booked; please pick another`);
       }
-    });
+    }, busy);
+    // The attempt that saved it handed its events on (or left them to the relay's sweep).
+    if (booked.replay) return booked.doc;
+    const { doc } = booked;
     // Hand the events on now: the doctor may see the record right away and the confirmation is
     // queued. Whatever fails here stays in the outbox for the relay's sweep.
     await this.relay.dispatch(doc).catch((err: Error) => this.log.warn({ err: err.message }, 'outbox left to the sweep'));
@@ -233,15 +270,24 @@ export class AppointmentService {
   }
 
   private async assertNoOverlap(patientId: string, start: Date, end: Date, except?: Types.ObjectId): Promise<void> {
-    const clash = await this.models.Appointment.findOne({
+    const clash = await this.overlap(patientId, start, end, except);
+    if (clash) throw overlapConflict(clash);
+  }
+
+  /** A scheduled appointment of the patient overlapping [start, end), if any. */
+  private overlap(patientId: string, start: Date, end: Date, except?: Types.ObjectId): Promise<AppointmentDoc | null> {
+    return this.models.Appointment.findOne({
       patientId,
       status: ACTIVE,
       start: { $lt: end },
       end: { $gt: start },
       ...(except ? { _id: { $ne: except } } : {}),
     }).lean<AppointmentDoc>();
-    if (clash) throw conflict(`The patient already has an appointment from ${clash.start.toISOString()} to ${clash.end.toISOString()}`);
   }
+}
+
+function overlapConflict(clash: AppointmentDoc): Error {
+  return conflict(`The patient already has an appointment from ${clash.start.toISOString()} to ${clash.end.toISOString()}`);
 }
 
 function already(status: AppointmentStatus): Error {

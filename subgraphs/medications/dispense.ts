@@ -1,5 +1,6 @@
-import type { Types } from 'mongoose';
-import { badInput, conflict, notFound } from '../../platform/errors';
+import { Types } from 'mongoose';
+import { badInput, conflict, isDuplicateKey, notFound } from '../../platform/errors';
+import { keyInProgress, type IdempotencyKeys } from '../../platform/idempotency';
 import type { Identity } from '../../platform/identity';
 import type { Logger } from '../../platform/logger';
 import type { DispensationDoc, MedicationDoc, MedicationModels, PrescriptionDoc } from './model';
@@ -15,6 +16,10 @@ export interface DispenseResult {
 
 /** A PENDING dispensation this old belongs to a process that stopped half-way. */
 export const STALE_AFTER_MS = 60_000;
+/** How long a dispense with an idempotency key waits for an earlier attempt with the key to finish. */
+const KEY_WAIT_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Dispensing without multi-document transactions: a small saga.
@@ -38,10 +43,55 @@ export class Dispensing {
     private readonly stock: Stock,
     private readonly queue: WriteQueue,
     private readonly log: Logger,
+    private readonly keys: IdempotencyKeys,
   ) {}
 
-  async dispense(prescriptionId: string, quantity: number, identity: Identity): Promise<DispenseResult> {
+  /**
+   * Dispenses once. With an idempotency key (platform/idempotency.ts) the dispensation's id is
+   * reserved per key, so attempts with the key run the saga under one id (its insert in step 1
+   * happens once) and a retry gets the completed dispensation back. While an earlier attempt is
+   * PENDING the retry waits for it (then answers a retryable SUBGRAPH_UNAVAILABLE); one that was
+   * rolled back failed, so the retry dispenses under a newly reserved id.
+   */
+  async dispense(prescriptionId: string, quantity: number, identity: Identity, idempotencyKey: string | null = null): Promise<DispenseResult> {
     if (!Number.isInteger(quantity) || quantity < 1) throw badInput('quantity must be a whole number above 0', 'quantity');
+    if (!idempotencyKey) return this.run(prescriptionId, quantity, identity, new Types.ObjectId());
+    const deadline = Date.now() + KEY_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      const reservation = await this.keys.reserve(idempotencyKey, { mutation: 'dispense', prescriptionId, quantity });
+      const earlier = await this.models.Dispensation.findById(reservation.resultId).lean<DispensationDoc>();
+      if (!earlier) {
+        try {
+          return await this.run(prescriptionId, quantity, identity, reservation.resultId);
+        } catch (err) {
+          // Another attempt with the key wrote the dispensation first: look at it again.
+          if (!(err instanceof DuplicateDispensation)) throw err;
+        }
+      } else if (earlier.status === 'COMPLETED') {
+        return this.resultOf(earlier);
+      } else if (earlier.status === 'PENDING' && earlier.createdAt.getTime() < Date.now() - STALE_AFTER_MS) {
+        await this.rollBack(earlier._id, 'recovered: the service stopped before it finished');
+        continue;
+      } else if (earlier.status !== 'PENDING') {
+        await this.keys.release(reservation); // it failed and was given back: this attempt dispenses anew
+        continue;
+      }
+      if (Date.now() >= deadline) throw keyInProgress('dispense');
+      await sleep(Math.min(25 * 2 ** attempt, 250));
+    }
+  }
+
+  private async resultOf(d: DispensationDoc): Promise<DispenseResult> {
+    const [prescription, medication] = await Promise.all([
+      this.models.Prescription.findById(d.prescriptionId).lean<PrescriptionDoc>(),
+      this.models.Medication.findById(d.medicationId).lean<MedicationDoc>(),
+    ]);
+    if (!prescription) throw notFound('Prescription', d.prescriptionId);
+    if (!medication) throw notFound('Medication', d.medicationId);
+    return { dispensation: d, prescription, medication };
+  }
+
+  private async run(prescriptionId: string, quantity: number, identity: Identity, id: Types.ObjectId): Promise<DispenseResult> {
     const prescription = await this.models.Prescription.findById(prescriptionId).lean<PrescriptionDoc>();
     if (!prescription) throw notFound('Prescription', prescriptionId);
     assertFillable(prescription);
@@ -49,7 +99,7 @@ export class Dispensing {
     if (!medication) throw notFound('Medication', prescription.medicationId);
     if (medication.stockOnHand < quantity) throw notEnoughStock(medication, quantity);
 
-    const d = await this.begin(prescription, quantity, identity.userId ?? identity.service ?? null);
+    const d = await this.begin(prescription, quantity, identity.userId ?? identity.service ?? null, id);
     try {
       const claimed = await this.claimFill(d);
       const taken = await this.takeStock(d);
@@ -64,17 +114,23 @@ export class Dispensing {
     }
   }
 
-  /** Step 1. */
-  async begin(p: PrescriptionDoc, quantity: number, dispensedBy: string | null): Promise<DispensationDoc> {
-    const doc = await this.models.Dispensation.create({
-      prescriptionId: String(p._id),
-      medicationId: p.medicationId,
-      patientId: p.patientId,
-      quantity,
-      status: 'PENDING',
-      dispensedBy,
-    });
-    return doc.toObject<DispensationDoc>();
+  /** Step 1; a dispensation with `id` already written (same idempotency key) → DuplicateDispensation. */
+  async begin(p: PrescriptionDoc, quantity: number, dispensedBy: string | null, id = new Types.ObjectId()): Promise<DispensationDoc> {
+    try {
+      const doc = await this.models.Dispensation.create({
+        _id: id,
+        prescriptionId: String(p._id),
+        medicationId: p.medicationId,
+        patientId: p.patientId,
+        quantity,
+        status: 'PENDING',
+        dispensedBy,
+      });
+      return doc.toObject<DispensationDoc>();
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new DuplicateDispensation();
+      throw err;
+    }
   }
 
   /** Step 2: one fill, or CONFLICT saying why not. */
@@ -148,5 +204,12 @@ export class Dispensing {
     let done = 0;
     for (const { _id } of stale) if (await this.rollBack(_id, 'recovered: the service stopped before it finished')) done++;
     return done;
+  }
+}
+
+/** Step 1 found the dispensation's id taken: another attempt with the same idempotency key. */
+class DuplicateDispensation extends Error {
+  constructor() {
+    super('dispensation already written');
   }
 }

@@ -31,6 +31,10 @@ export const medicationsSubgraph: SubgraphDefinition<Context> = {
     const sweep = setInterval(() => void recover(), STALE_AFTER_MS);
     sweep.unref();
     onStop(async () => clearInterval(sweep));
+    // Idempotency keys older than a day are ignored when read and deleted here (no TTL index on FerretDB).
+    const sweepKeys = setInterval(() => void services.keys.sweep().catch((err: Error) => log.warn({ err: err.message }, 'idempotency key sweep failed')), 3_600_000);
+    sweepKeys.unref();
+    onStop(async () => clearInterval(sweepKeys));
 
     // Outbox relays: LOW_STOCK becomes an alert job for notifications; PRESCRIPTION_CREATED has
     // no consumer yet (medication reminders read active prescriptions) and is only marked handled.

@@ -236,6 +236,58 @@ describe('recovery of dispensations a stopped process left unfinished', () => {
   });
 });
 
+describe('dispensing with an idempotency key', () => {
+  const scope = () => `u-pharm:dispense:key-${++codes}`;
+  const reserve = (key: string, prescriptionId: string, quantity: number) => svc.keys.reserve(key, { mutation: 'dispense', prescriptionId, quantity });
+
+  it('answers a retry with the dispensation an earlier attempt completed, and refuses the key for another request', async () => {
+    const m = await medication(20, 0);
+    const p = await prescription(String(m._id), 3);
+    const key = scope();
+    const first = await svc.dispensing.dispense(String(p._id), 2, pharmacist, key);
+    const again = await svc.dispensing.dispense(String(p._id), 2, pharmacist, key);
+    expect(String(again.dispensation._id)).toBe(String(first.dispensation._id));
+    expect((await stockOf(m._id)).stockOnHand).toBe(18);
+    await expect(svc.dispensing.dispense(String(p._id), 3, pharmacist, key)).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
+  it('waits for an earlier attempt with the key that is still running and answers with its dispensation', async () => {
+    const m = await medication(20, 0);
+    const p = await prescription(String(m._id), 3);
+    const key = scope();
+    const { resultId } = await reserve(key, String(p._id), 4);
+    const running = await svc.dispensing.begin(p, 4, 'u-pharm', resultId); // the earlier attempt, half-way
+    const retry = svc.dispensing.dispense(String(p._id), 4, pharmacist, key);
+    await svc.dispensing.claimFill(running);
+    await svc.dispensing.takeStock(running);
+    await svc.dispensing.complete(running);
+    expect(String((await retry).dispensation._id)).toBe(String(resultId));
+    expect((await stockOf(m._id)).stockOnHand).toBe(16);
+    expect(await rxOf(p._id)).toMatchObject({ fillsDispensed: 1 });
+  });
+
+  it('dispenses anew when the earlier attempt with the key was rolled back, or stopped half-way long ago', async () => {
+    const m = await medication(20, 0);
+    const p = await prescription(String(m._id), 3);
+    const failedKey = scope();
+    const failed = await svc.dispensing.begin(p, 1, 'u-pharm', (await reserve(failedKey, String(p._id), 1)).resultId);
+    await svc.dispensing.claimFill(failed);
+    await svc.dispensing.rollBack(failed._id, 'stock step failed');
+    const retried = await svc.dispensing.dispense(String(p._id), 1, pharmacist, failedKey);
+    expect(String(retried.dispensation._id)).not.toBe(String(failed._id));
+
+    const staleKey = scope();
+    const stale = await svc.dispensing.begin(p, 1, 'u-pharm', (await reserve(staleKey, String(p._id), 1)).resultId);
+    await svc.dispensing.claimFill(stale);
+    await backdate(stale);
+    const afterStale = await svc.dispensing.dispense(String(p._id), 1, pharmacist, staleKey);
+    expect(String(afterStale.dispensation._id)).not.toBe(String(stale._id));
+    expect((await models.Dispensation.findById(stale._id).lean())!.status).toBe('ROLLED_BACK');
+    expect((await stockOf(m._id)).stockOnHand).toBe(18);
+    expect(await rxOf(p._id)).toMatchObject({ fillsDispensed: 2, pendingFills: [] });
+  });
+});
+
 describe('prescriptions', () => {
   it('derives COMPLETED from used-up fills and filters by status in the query', async () => {
     const m = await medication(50, 0);

@@ -1,4 +1,5 @@
 import { notFound } from '../../platform/errors';
+import { idempotencyScope } from '../../platform/idempotency';
 import type { Resolvers } from './__generated__/resolvers-types';
 import { prescriptionStatus } from './prescriptions';
 
@@ -16,7 +17,8 @@ export const resolvers: Resolvers = {
     receiveStock: (_p, { medicationId, input }, ctx) => ctx.catalogue.receive(medicationId, input),
     prescribe: (_p, { input }, ctx) => ctx.prescriptions.prescribe(input, ctx.identity, ctx.requestId),
     cancelPrescription: (_p, { id, reason }, ctx) => ctx.prescriptions.cancel(id, reason),
-    dispense: (_p, { prescriptionId, quantity }, ctx) => ctx.dispensing.dispense(prescriptionId, quantity, ctx.identity),
+    dispense: (_p, { prescriptionId, quantity }, ctx, info) =>
+      ctx.dispensing.dispense(prescriptionId, quantity, ctx.identity, idempotencyScope(ctx, info)),
   },
   Medication: {
     __resolveReference: (ref, ctx) => ctx.loaders.medication.load(ref.id),

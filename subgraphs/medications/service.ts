@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { SubgraphContext } from '../../platform/context';
+import { IdempotencyKeys, idempotencyModel } from '../../platform/idempotency';
 import { byIdLoader } from '../../platform/loaders';
 import type { Logger } from '../../platform/logger';
 import type { ServiceClient } from '../../platform/serviceClient';
@@ -35,6 +36,8 @@ export class MedicationServices {
   private readonly directory: ClinicDirectory;
   /** The per-document write queue every write of this service goes through (serial.ts). */
   readonly queue: WriteQueue;
+  /** Dispensation ids reserved per idempotency key (dispense sent with an Idempotency-Key). */
+  readonly keys: IdempotencyKeys;
 
   constructor(
     private readonly models: MedicationModels,
@@ -46,7 +49,8 @@ export class MedicationServices {
     this.directory = new ClinicDirectory(client);
     this.catalogue = new Catalogue(models, stock);
     this.prescriptions = new Prescriptions(models, this.directory, queue);
-    this.dispensing = new Dispensing(models, stock, queue, log);
+    this.keys = new IdempotencyKeys(idempotencyModel(models.Dispensation.db));
+    this.dispensing = new Dispensing(models, stock, queue, log, this.keys);
   }
 
   loaders(base: Pick<SubgraphContext, 'identity' | 'requestId'>): Loaders {

@@ -1,0 +1,245 @@
+import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
+import { GraphQLError, type FormattedExecutionResult } from 'graphql';
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { appError, ErrorCode, isDuplicateKey } from '../platform/errors';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  IDEMPOTENCY_TTL_MS,
+  isValidIdempotencyKey,
+  keyInProgress,
+  keyReused,
+  requestHash,
+} from '../platform/idempotency';
+import type { Logger } from '../platform/logger';
+import type { RouterContext } from './context';
+
+/** The router's own database (`<prefix>_router`): idempotency records. */
+export const ROUTER_DB = 'router';
+/** Response header on an answer replayed from an earlier request with the same key. */
+export const REPLAYED_HEADER = 'idempotent-replayed';
+
+/**
+ * Answers that are the request's outcome and are replayed to a retry with the same key. Anything
+ * else (a service unavailable or timed out, an internal error) says nothing about what happened,
+ * so the record is dropped and a retry runs again; the services make the mutations that must not
+ * run twice idempotent themselves (platform/idempotency.ts), so the rerun finds the first result.
+ */
+const DEFINITIVE_CODES = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.FORBIDDEN]);
+
+interface StoredAnswer {
+  status?: number;
+  body: FormattedExecutionResult;
+}
+
+interface RecordDoc {
+  /** A fresh id per record, never the key (see platform/claim.ts on FerretDB's conditional deletes). */
+  _id: Types.ObjectId;
+  /** `<userId>:<Idempotency-Key>` */
+  key: string;
+  hash: string;
+  state: 'IN_PROGRESS' | 'DONE';
+  /** While IN_PROGRESS: after this instant the router running it is presumed gone and a retry takes over. */
+  leaseUntil: Date;
+  /** The record counts as absent after this instant, and the sweep deletes it (no TTL index on FerretDB). */
+  expiresAt: Date;
+  /** The answer as JSON (kept as a string: FerretDB stores no arrays inside arrays). */
+  answer?: string;
+}
+
+const RecordSchema = new Schema<RecordDoc>(
+  {
+    key: { type: String, required: true },
+    hash: { type: String, required: true },
+    state: { type: String, required: true, enum: ['IN_PROGRESS', 'DONE'] },
+    leaseUntil: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+    answer: { type: String },
+  },
+  { versionKey: false, collection: 'idempotency' },
+);
+RecordSchema.index({ key: 1 }, { unique: true });
+RecordSchema.index({ expiresAt: 1 });
+
+export interface IdempotencyStoreOptions {
+  /** How long a request may run before a retry presumes its router gone and runs it again. */
+  leaseMs: number;
+  /** How long a retry waits for the first request with its key to finish. */
+  waitMs: number;
+  ttlMs?: number;
+}
+
+export type Begin = { run: true; recordId: Types.ObjectId } | { run: false; answer: StoredAnswer };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+
+/**
+ * One record per user and key. Made only from operations that are atomic on FerretDB 1.24 and
+ * MongoDB 7 (platform/claim.ts): the first request inserts its record (unique `key`), and of any
+ * number of concurrent requests with the key exactly one insert wins; the others wait for its
+ * answer. A record whose lease or lifetime is over is deleted by `_id` and the next insert wins.
+ */
+export class IdempotencyStore {
+  private readonly ttlMs: number;
+  private indexes: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly model: Model<RecordDoc>,
+    private readonly opts: IdempotencyStoreOptions,
+  ) {
+    this.ttlMs = opts.ttlMs ?? IDEMPOTENCY_TTL_MS;
+  }
+
+  static open(conn: Connection, opts: IdempotencyStoreOptions): IdempotencyStore {
+    const model = (conn.models.IdempotencyRecord as Model<RecordDoc> | undefined) ?? conn.model<RecordDoc>('IdempotencyRecord', RecordSchema);
+    return new IdempotencyStore(model, opts);
+  }
+
+  /**
+   * Either this request runs (its record is inserted) or the first answer for the key is
+   * replayed. Waits while another request with the key runs, for at most `waitMs`, then throws
+   * the retryable SUBGRAPH_UNAVAILABLE. BAD_USER_INPUT when the key came with another request.
+   */
+  async begin(key: string, hash: string): Promise<Begin> {
+    await this.ready();
+    const deadline = Date.now() + this.opts.waitMs;
+    for (let attempt = 0; ; attempt++) {
+      const now = Date.now();
+      const record = {
+        key,
+        hash,
+        state: 'IN_PROGRESS' as const,
+        leaseUntil: new Date(now + this.opts.leaseMs),
+        expiresAt: new Date(now + this.ttlMs),
+      };
+      try {
+        const created = await this.model.create(record);
+        return { run: true, recordId: created._id };
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      const current = await this.model.findOne({ key }).lean<RecordDoc>();
+      if (!current) continue; // dropped meanwhile: insert again
+      const over = current.expiresAt.getTime() <= Date.now() || (current.state === 'IN_PROGRESS' && current.leaseUntil.getTime() <= Date.now());
+      if (over) {
+        await this.model.deleteOne({ _id: current._id });
+        continue;
+      }
+      if (current.hash !== hash) throw keyReused();
+      if (current.state === 'DONE' && current.answer) return { run: false, answer: JSON.parse(current.answer) as StoredAnswer };
+      if (Date.now() >= deadline) throw keyInProgress('request');
+      await sleep(Math.min(25 * 2 ** attempt, 250));
+    }
+  }
+
+  /** Stores the answer of the request that holds `recordId` (if it still does). */
+  async finish(recordId: Types.ObjectId, answer: StoredAnswer): Promise<void> {
+    await this.model.updateOne({ _id: recordId, state: 'IN_PROGRESS' }, { $set: { state: 'DONE', answer: JSON.stringify(answer) } });
+  }
+
+  /** Drops the record: the outcome is unknown, so a retry with the key runs again. */
+  async abandon(recordId: Types.ObjectId): Promise<void> {
+    await this.model.deleteOne({ _id: recordId });
+  }
+
+  /** Deletes expired records; returns how many. */
+  async sweep(): Promise<number> {
+    await this.ready();
+    const { deletedCount } = await this.model.deleteMany({ expiresAt: { $lte: new Date() } });
+    return deletedCount;
+  }
+
+  private ready(): Promise<unknown> {
+    this.indexes ??= this.model.createIndexes().catch((err: unknown) => {
+      this.indexes = null;
+      throw err;
+    });
+    return this.indexes;
+  }
+}
+
+/** The HTTP status an error thrown before execution answers with (Apollo's default there is 500). */
+function withStatus(err: GraphQLError, status: number): GraphQLError {
+  const headers = status === 503 ? new HeaderMap([['retry-after', '1']]) : new HeaderMap();
+  return new GraphQLError(err.message, { extensions: { ...err.extensions, http: { status, headers } } });
+}
+
+function badKey(): GraphQLError {
+  return appError(
+    ErrorCode.BAD_USER_INPUT,
+    `The ${IDEMPOTENCY_KEY_HEADER} header must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters`,
+    { field: 'Idempotency-Key', http: { status: 400 } },
+  );
+}
+
+function isDefinitive(result: FormattedExecutionResult): boolean {
+  return (result.errors ?? []).every((e) => DEFINITIVE_CODES.has(String(e.extensions?.code)));
+}
+
+/**
+ * The router's half of idempotent mutations: a mutation sent by a signed-in user with an
+ * `Idempotency-Key` header runs once per user and key; a retry gets the first answer (header
+ * `Idempotent-Replayed: true`) or waits for it. The key also travels to the subgraphs (signed,
+ * router/datasource.ts). Queries ignore the header.
+ */
+export function idempotencyPlugin(store: IdempotencyStore, log: Logger): ApolloServerPlugin<RouterContext> {
+  return {
+    async requestDidStart({ request, contextValue }) {
+      const key = request.http?.headers.get(IDEMPOTENCY_KEY_HEADER);
+      if (key === undefined) return;
+      let recordId: Types.ObjectId | null = null;
+      let replay: StoredAnswer | null = null;
+      let executed = false;
+      return {
+        async didResolveOperation({ operation, queryHash }) {
+          if (operation?.operation !== 'mutation') return;
+          if (!isValidIdempotencyKey(key)) throw badKey();
+          const userId = contextValue.identity.userId;
+          if (!userId) return; // anonymous callers may only sign in: nothing to protect
+          const hash = requestHash({ queryHash, operationName: request.operationName ?? null, variables: request.variables ?? {} });
+          let begun: Begin;
+          try {
+            begun = await store.begin(`${userId}:${key}`, hash);
+          } catch (err) {
+            if (err instanceof GraphQLError) throw withStatus(err, err.extensions.code === ErrorCode.BAD_USER_INPUT ? 400 : 503); // reused, or still running
+            contextValue.log.warn({ err: (err as Error).message }, 'idempotency store unavailable');
+            throw withStatus(
+              appError(ErrorCode.SUBGRAPH_UNAVAILABLE, 'The request cannot be recorded right now; retry shortly with the same Idempotency-Key'),
+              503,
+            );
+          }
+          if (begun.run) {
+            recordId = begun.recordId;
+            contextValue.idempotencyKey = key;
+          } else {
+            replay = begun.answer;
+          }
+        },
+        async responseForOperation(): Promise<GraphQLResponse | null> {
+          if (!replay) return null;
+          return {
+            http: { status: replay.status, headers: new HeaderMap([[REPLAYED_HEADER, 'true']]) },
+            body: { kind: 'single', singleResult: replay.body },
+          };
+        },
+        async executionDidStart() {
+          executed = true;
+        },
+        async willSendResponse({ response }) {
+          if (!recordId) return;
+          const id = recordId;
+          recordId = null;
+          const body = response.body.kind === 'single' ? response.body.singleResult : null;
+          try {
+            if (executed && body && isDefinitive(body)) await store.finish(id, { status: response.http.status, body });
+            else await store.abandon(id);
+          } catch (err) {
+            // The record stays IN_PROGRESS until its lease ends; then a retry runs again.
+            log.warn({ err: (err as Error).message, requestId: contextValue.requestId }, 'idempotency record not updated');
+          }
+        },
+      };
+    },
+  };
+}
