@@ -221,6 +221,36 @@ describe('a retry after the router lost the first answer', () => {
     proxy.drop = false;
     expect(code(await send<Booked>(BOOK, bookingInput(patientId, doctorId, other), undefined, router.url))).toBe('CONFLICT');
   });
+
+  it('gets the moved and then the cancelled appointment back when those answers were lost, not CONFLICT', async () => {
+    const [doctorId, patientId] = await Promise.all([newDoctor('Moved'), newPatient('Moved')]);
+    const [slot, later] = await freeSlots(doctorId);
+    const booked = await send<Booked>(BOOK, bookingInput(patientId, doctorId, slot), newKey(), router.url);
+    const id = booked.data!.bookAppointment.id;
+    const MOVE = `mutation M($id: ObjectID!, $s: DateTime!, $e: DateTime!) { rescheduleAppointment(id: $id, start: $s, end: $e) { id start status } }`;
+    const CANCEL = `mutation C($id: ObjectID!) { cancelAppointment(id: $id, reason: "No longer needed") { id status } }`;
+    const moveKey = newKey();
+    const cancelKey = newKey();
+
+    proxy.drop = true;
+    expect(code(await send(MOVE, { id, s: later.start, e: later.end }, moveKey, router.url))).toBe('SUBGRAPH_UNAVAILABLE');
+    proxy.drop = false;
+    const moved = await send<{ rescheduleAppointment: { start: string } }>(MOVE, { id, s: later.start, e: later.end }, moveKey, router.url);
+    expect(moved.errors).toBeUndefined();
+    expect(new Date(moved.data!.rescheduleAppointment.start).getTime()).toBe(new Date(later.start).getTime());
+
+    proxy.drop = true;
+    expect(code(await send(CANCEL, { id }, cancelKey, router.url))).toBe('SUBGRAPH_UNAVAILABLE');
+    proxy.drop = false;
+    const cancelled = await send(CANCEL, { id }, cancelKey, router.url);
+    expect(cancelled).toMatchObject({ data: { cancelAppointment: { id, status: 'CANCELLED' } } });
+    expect(cancelled.errors).toBeUndefined();
+    // Another cancel (a new key) is refused as before.
+    expect(code(await send(CANCEL, { id }, newKey(), router.url))).toBe('CONFLICT');
+    const saved = await appointments().findById(id).lean();
+    expect(saved!.outbox.filter((e) => e.type === 'APPOINTMENT_CANCELLED')).toHaveLength(1);
+    expect(saved!.outbox.filter((e) => e.type === 'APPOINTMENT_RESCHEDULED')).toHaveLength(1);
+  });
 });
 
 describe('dispensing with an Idempotency-Key', () => {

@@ -26,6 +26,11 @@ export interface AppointmentDoc extends OutboxFields {
    * cannot both be saved. A cancellation releases it (`released|<id>`).
    */
   slotKey: string;
+  /**
+   * Idempotency scope (platform/idempotency.ts) of the last change made with an Idempotency-Key:
+   * a retry of that change finds it done and answers with the appointment.
+   */
+  changeKey?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -45,6 +50,7 @@ const AppointmentSchema = new Schema<AppointmentDoc>(
     notes: { type: String },
     specialty: { type: String, required: true },
     slotKey: { type: String, required: true },
+    changeKey: { type: String },
     ...outboxPaths,
   },
   { timestamps: true, collection: 'appointments' },

@@ -10,10 +10,10 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     bookAppointment: (_p, { input }, ctx, info) => ctx.appointments.book(input, ctx.requestId, idempotencyScope(ctx, info)),
-    rescheduleAppointment: (_p, { id, start, end }, ctx) => ctx.appointments.reschedule(id, start, end, ctx.requestId),
-    cancelAppointment: (_p, { id, reason }, ctx) => ctx.appointments.cancel(id, reason),
-    completeAppointment: (_p, { id, conditions, notes }, ctx) => ctx.appointments.complete(id, conditions, notes),
-    markNoShow: (_p, { id }, ctx) => ctx.appointments.markNoShow(id),
+    rescheduleAppointment: (_p, { id, start, end }, ctx, info) => ctx.appointments.reschedule(id, start, end, ctx.requestId, idempotencyScope(ctx, info)),
+    cancelAppointment: (_p, { id, reason }, ctx, info) => ctx.appointments.cancel(id, reason, idempotencyScope(ctx, info)),
+    completeAppointment: (_p, { id, conditions, notes }, ctx, info) => ctx.appointments.complete(id, conditions, notes, idempotencyScope(ctx, info)),
+    markNoShow: (_p, { id }, ctx, info) => ctx.appointments.markNoShow(id, idempotencyScope(ctx, info)),
   },
   Appointment: {
     __resolveReference: (ref, ctx) => ctx.loaders.appointment.load(ref.id),

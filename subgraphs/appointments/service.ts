@@ -177,14 +177,21 @@ export class AppointmentService {
     return this.announce(doc, 'BOOKED');
   }
 
-  async reschedule(id: string, start: Date, end: Date, requestId: string): Promise<AppointmentDoc> {
+  /**
+   * Moves a scheduled appointment. With an idempotency key, a retry of a move that was made (its
+   * answer lost) finds the appointment carrying the key at the new start and returns it.
+   */
+  async reschedule(id: string, start: Date, end: Date, requestId: string, changeKey: string | null = null): Promise<AppointmentDoc> {
+    const moved = (doc: AppointmentDoc) => changeKey !== null && doc.changeKey === changeKey && doc.status === ACTIVE && doc.start.getTime() === start.getTime();
     const current = await this.get(id);
+    if (moved(current)) return current;
     if (current.status !== ACTIVE) throw conflict(`Only a scheduled appointment can be moved; this one is ${current.status.toLowerCase()}`);
     const doctor = await this.directory.activeDoctor(current.doctorId, requestId);
     assertBookableSlot(doctor, start, end);
-    return this.changing(id, async () => {
+    return this.changing(id, changeKey, async () => {
       // Read again inside the claim: a change that finished meanwhile counts.
       const latest = await this.get(id);
+      if (moved(latest)) return latest;
       if (latest.status !== ACTIVE) throw conflict('The appointment changed meanwhile; reload and try again');
       return withPatientLock(this.claims, latest.patientId, async () => {
         await this.assertNoOverlap(latest.patientId, start, end, latest._id);
@@ -196,6 +203,7 @@ export class AppointmentService {
               end,
               localDate: localDateOf(start, doctor.timeZone),
               slotKey: slotKeyOf(latest.doctorId, start),
+              ...(changeKey ? { changeKey } : {}),
             }),
             { returnDocument: 'after' },
           ).lean<AppointmentDoc>();
@@ -206,37 +214,35 @@ export class AppointmentService {
           if (isDuplicateKey(err)) throw conflict(`That slot with ${doctor.name} is already booked; please pick another`);
           throw err;
         }
-      });
+      }, changeKey ? () => keyInProgress('change for this patient') : undefined);
     });
   }
 
-  async cancel(id: string, reason: string): Promise<AppointmentDoc> {
-    return this.transition(id, 'CANCELLED', { cancellationReason: reason, slotKey: `released|${id}` }, 'APPOINTMENT_CANCELLED');
+  async cancel(id: string, reason: string, changeKey: string | null = null): Promise<AppointmentDoc> {
+    return this.transition(id, 'CANCELLED', { cancellationReason: reason, slotKey: `released|${id}` }, 'APPOINTMENT_CANCELLED', changeKey);
   }
 
-  async complete(id: string, conditions: string[], notes: string | null | undefined): Promise<AppointmentDoc> {
+  async complete(id: string, conditions: string[], notes: string | null | undefined, changeKey: string | null = null): Promise<AppointmentDoc> {
     await this.assertStarted(id);
     const clean = [...new Set(conditions.map((c) => c.trim()))];
-    return this.transition(id, 'COMPLETED', { conditions: clean, ...(notes ? { notes } : {}) }, 'APPOINTMENT_COMPLETED');
+    return this.transition(id, 'COMPLETED', { conditions: clean, ...(notes ? { notes } : {}) }, 'APPOINTMENT_COMPLETED', changeKey);
   }
 
-  async markNoShow(id: string): Promise<AppointmentDoc> {
+  async markNoShow(id: string, changeKey: string | null = null): Promise<AppointmentDoc> {
     await this.assertStarted(id);
-    return this.transition(id, 'NO_SHOW', {}, 'APPOINTMENT_NO_SHOW');
+    return this.transition(id, 'NO_SHOW', {}, 'APPOINTMENT_NO_SHOW', changeKey);
   }
 
   /**
    * Runs one change of an appointment at a time, also across instances: a short claim on
    * `appointment:<id>` (platform/claim.ts). A conditional update alone does not serialise on
    * FerretDB, where two concurrent cancels could both match `status: SCHEDULED`. A change that
-   * stays blocked for CHANGE_WAIT_MS gets CONFLICT.
+   * stays blocked for CHANGE_WAIT_MS gets CONFLICT, or with an idempotency key the retryable
+   * SUBGRAPH_UNAVAILABLE (the change holding the claim may be an earlier attempt with the key).
    */
-  private changing<T>(id: string, work: () => Promise<T>): Promise<T> {
-    return this.claims.withClaim(
-      appointmentClaimKey(id),
-      { leaseMs: CHANGE_LEASE_MS, waitMs: CHANGE_WAIT_MS, busy: () => conflict('The appointment is being changed; please try again') },
-      work,
-    );
+  private changing<T>(id: string, changeKey: string | null, work: () => Promise<T>): Promise<T> {
+    const busy = changeKey ? () => keyInProgress('change of this appointment') : () => conflict('The appointment is being changed; please try again');
+    return this.claims.withClaim(appointmentClaimKey(id), { leaseMs: CHANGE_LEASE_MS, waitMs: CHANGE_WAIT_MS, busy }, work);
   }
 
   /**
@@ -248,14 +254,19 @@ export class AppointmentService {
     await this.relay.dispatch(doc).catch((err: Error) => this.log.warn({ err: err.message }, 'outbox left to the sweep'));
   }
 
-  private transition(id: string, to: AppointmentStatus, set: Record<string, unknown>, event: string): Promise<AppointmentDoc> {
-    return this.changing(id, async () => {
+  /**
+   * SCHEDULED → `to`. With an idempotency key the change records it (`changeKey`), and a retry of
+   * a change that was made (its answer lost) returns the appointment instead of "already …".
+   */
+  private transition(id: string, to: AppointmentStatus, set: Record<string, unknown>, event: string, changeKey: string | null): Promise<AppointmentDoc> {
+    return this.changing(id, changeKey, async () => {
       // Read inside the claim: the status a concurrent change left behind is the one that counts.
       const current = await this.get(id);
+      if (changeKey && current.changeKey === changeKey && current.status === to) return current;
       if (current.status !== ACTIVE) throw already(current.status);
       const doc = await this.models.Appointment.findOneAndUpdate(
         { _id: current._id, status: ACTIVE },
-        appendEvent(outboxEvent(event, { appointmentId: id }), { status: to, ...set }),
+        appendEvent(outboxEvent(event, { appointmentId: id }), { status: to, ...set, ...(changeKey ? { changeKey } : {}) }),
         { returnDocument: 'after' },
       ).lean<AppointmentDoc>();
       if (!doc) throw already((await this.get(id)).status);
