@@ -25,9 +25,10 @@ export const session = {
 
 const SESSION_FIELDS = 'accessToken refreshToken user { id email role patient { id } doctor { id } }';
 
-async function post(query, variables, token) {
+async function post(query, variables, token, idempotencyKey) {
   const headers = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
+  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
   let res;
   try {
     res = await fetch(ENDPOINT, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
@@ -58,12 +59,15 @@ async function renew() {
   return renewing;
 }
 
-/** Runs an operation as the signed-in user; renews the session once when the token expired. */
-export async function gql(query, variables = {}) {
-  let body = await post(query, variables, session.get()?.accessToken);
+/** Answers that leave a mutation's outcome open: with an Idempotency-Key, asking again is safe. */
+const OUTCOME_UNKNOWN = new Set(['NETWORK', 'BAD_RESPONSE', 'SUBGRAPH_UNAVAILABLE', 'INTERNAL_SERVER_ERROR']);
+const RETRIES = 2;
+
+async function gqlOnce(query, variables, idempotencyKey) {
+  let body = await post(query, variables, session.get()?.accessToken, idempotencyKey);
   let err = firstError(body);
   if (err && err.code === 'UNAUTHENTICATED' && (await renew())) {
-    body = await post(query, variables, session.get()?.accessToken);
+    body = await post(query, variables, session.get()?.accessToken, idempotencyKey);
     err = firstError(body);
   }
   if (err) {
@@ -71,6 +75,52 @@ export async function gql(query, variables = {}) {
     throw err;
   }
   return body.data;
+}
+
+/**
+ * Runs an operation as the signed-in user; renews the session once when the token expired. A
+ * mutation given an `idempotencyKey` (README "Idempotent mutations") is sent again with the same
+ * key, twice at most, when the answer left its outcome open; the router answers a repeat with
+ * the first outcome, so nothing is done twice.
+ */
+export async function gql(query, variables = {}, { idempotencyKey } = {}) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await gqlOnce(query, variables, idempotencyKey);
+    } catch (err) {
+      if (!idempotencyKey || !OUTCOME_UNKNOWN.has(err.code) || attempt >= RETRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+    }
+  }
+}
+
+/** A new Idempotency-Key; also where crypto.randomUUID is missing (a page not served over HTTPS or localhost). */
+export function newIdempotencyKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * One Idempotency-Key per user action. `run(action, send)` calls `send(key)`; the same action
+ * sent again after an answer that left its outcome open (the user presses the button once more)
+ * reuses the key, so a booking or a dispensing that did go through is not done twice. Any other
+ * answer ends the action: the next one gets a new key.
+ */
+export function idempotentAction() {
+  let current = null;
+  return async function run(action, send) {
+    const id = JSON.stringify(action);
+    if (!current || current.id !== id) current = { id, key: newIdempotencyKey() };
+    const mine = current;
+    try {
+      const result = await send(mine.key);
+      if (current === mine) current = null;
+      return result;
+    } catch (err) {
+      if (current === mine && !OUTCOME_UNKNOWN.has(err.code)) current = null;
+      throw err;
+    }
+  };
 }
 
 export async function signIn(email, password) {

@@ -1,4 +1,4 @@
-import { gql } from '../api.js';
+import { gql, idempotentAction } from '../api.js';
 import { $, attempt, dayBounds, el, fill, fmtTime, isoDay, latestOnly, showNotice, statusBadge } from '../ui.js';
 
 // Pages of 40: a page of 100 with the nested patient and doctor is over the router's cost limit.
@@ -10,6 +10,8 @@ const DAY_QUERY = `query Day($f: AppointmentFilter!, $after: String) {
 }`;
 const MAX_PAGES = 25;
 const CANCEL = `mutation C($id: ObjectID!, $r: NonEmptyString!) { cancelAppointment(id: $id, reason: $r) { id status } }`;
+// Sent with an Idempotency-Key: a cancel retried after a lost answer is not refused as "already cancelled".
+const cancelOnce = idempotentAction();
 
 /** One row; a scheduled visit can be cancelled with a reason, asked for in the row itself. */
 function row(a, reload) {
@@ -23,7 +25,8 @@ function row(a, reload) {
         hidden: true,
         onsubmit: async (ev) => {
           ev.preventDefault();
-          const done = await attempt(() => gql(CANCEL, { id: a.id, r: reason.value }));
+          const vars = { id: a.id, r: reason.value };
+          const done = await attempt(() => cancelOnce(vars, (idempotencyKey) => gql(CANCEL, vars, { idempotencyKey })));
           if (done) {
             showNotice(`Cancelled the appointment of ${a.patient.name}`);
             reload();

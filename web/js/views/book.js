@@ -1,4 +1,4 @@
-import { gql, session } from '../api.js';
+import { gql, idempotentAction, session } from '../api.js';
 import { $, attempt, dayBounds, debounce, el, fill, fmtDateTime, fmtTime, isoDay, latestOnly, showNotice } from '../ui.js';
 
 const DOCTORS = `{ doctors(first: 100) { edges { node { id name specialty } } } }`;
@@ -7,6 +7,8 @@ const SLOTS = `query S($d: ObjectID!, $f: DateTime!, $t: DateTime!) { availableS
 const BOOK = `mutation B($i: BookAppointmentInput!) { bookAppointment(input: $i) { id start doctor { name } patient { name } } }`;
 
 const option = (value, label) => el('option', { value }, label);
+// Each booking is sent with an Idempotency-Key: retried or submitted again, it books once.
+const bookOnce = idempotentAction();
 const searchPatients = latestOnly((s) => attempt(() => gql(PATIENTS, { s })));
 const freeSlots = latestOnly((d, f, t) => attempt(() => gql(SLOTS, { d, f, t })));
 
@@ -45,7 +47,7 @@ export async function showBook() {
     if (!$('book-slot').value) return;
     const slot = JSON.parse($('book-slot').value);
     const input = { patientId: $('book-patient').value, doctorId: $('book-doctor').value, start: slot.start, end: slot.end, reason: $('book-reason').value };
-    const data = await attempt(() => gql(BOOK, { i: input }));
+    const data = await attempt(() => bookOnce(input, (idempotencyKey) => gql(BOOK, { i: input }, { idempotencyKey })));
     if (!data) return;
     const a = data.bookAppointment;
     showNotice(`Booked ${a.patient.name} with ${a.doctor.name} on ${fmtDateTime(a.start)}`);
