@@ -46,9 +46,26 @@ export function isDuplicateKey(err: unknown): boolean {
 }
 
 /**
+ * True when the database could not be reached (down, restarting, connection lost, or mongoose
+ * gave up waiting for it): the outcome is open and asking again later is right, unlike a bug.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const { mongo } = mongoose;
+  return (
+    err instanceof mongo.MongoNetworkError ||
+    err instanceof mongo.MongoServerSelectionError ||
+    err instanceof mongo.MongoNotConnectedError ||
+    err instanceof mongo.MongoTopologyClosedError ||
+    err instanceof mongoose.Error.MongooseServerSelectionError ||
+    (err instanceof mongoose.Error && /buffering timed out/.test(err.message))
+  );
+}
+
+/**
  * Turns anything thrown into what a client may see: our own coded errors and GraphQL validation
- * errors pass; mongoose validation becomes BAD_USER_INPUT; everything else is masked as
- * INTERNAL_SERVER_ERROR with no message detail and no stack trace (it is logged by the caller).
+ * errors pass; mongoose validation becomes BAD_USER_INPUT; an unreachable database becomes
+ * SUBGRAPH_UNAVAILABLE (retry; with an Idempotency-Key a retry is safe); everything else is
+ * masked as INTERNAL_SERVER_ERROR with no message detail and no stack trace (it is logged by the caller).
  */
 export function toClientError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
@@ -56,6 +73,9 @@ export function toClientError(formatted: GraphQLFormattedError, error: unknown):
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
   if (original instanceof mongoose.Error.ValidationError || original instanceof mongoose.Error.CastError) {
     return { ...base, message: original.message, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+  }
+  if (isDatabaseUnavailable(original)) {
+    return { ...base, message: 'The database is unavailable right now; please try again shortly', extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE } };
   }
   if (typeof code === 'string' && (PUBLIC_CODES.has(code) || APOLLO_USER_CODES.has(code)) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
     const { stacktrace: _drop, exception: _drop2, ...extensions } = formatted.extensions ?? {};
