@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { Claims, claimsModel } from '../../platform/claim';
 import { dbName, type Config } from '../../platform/config';
 import { EVENTS_DB, Publisher } from '../../platform/pubsub';
 import { dropTestDatabases, openDb, silentLog, testConfig } from '../../test/helpers';
@@ -72,6 +74,47 @@ describe('Sender under concurrency', () => {
     channel.failing = false;
     const sent = await sender(channel).send(spec('retry-1'));
     expect(sent).toMatchObject({ status: 'SENT', attempts: 2, deliveries: 1, failureReason: null });
+    expect(channel.sent).toHaveLength(1);
+  });
+
+  it('a message held by a worker that died is retried when its lease ends, not before', async () => {
+    const channel = new CountingChannel();
+    // A worker claimed it (as the sender does) and died: the claim and claimedUntil are left behind.
+    const until = new Date(Date.now() + 60_000);
+    const doc = await models.Notification.create({ ...spec('dead-holder-1'), status: 'QUEUED', attempts: 1, deliveries: 0, claimedUntil: until });
+    expect(await new Claims(claimsModel(conn, 'claims')).tryClaim(`notification:${String(doc._id)}`, randomUUID(), 60_000)).toBe(true);
+    const err = await sender(channel).send(spec('dead-holder-1')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryLater);
+    expect((err as RetryLater).retryAt!.getTime()).toBeGreaterThanOrEqual(until.getTime());
+    expect(channel.sent).toHaveLength(0);
+  });
+});
+
+describe('stale queued notifications', () => {
+  it('the sweep delivers one nobody holds or touched for a lease, and leaves held and fresh ones alone', async () => {
+    const channel = new CountingChannel();
+    const longAgo = new Date(Date.now() - 3_600_000);
+    const base = { kind: 'APPOINTMENT_CONFIRMED', channel: 'EMAIL', patientId: 'p1', to: 'p1@mail.example', message: 'Your appointment is confirmed', deliveries: 0, createdAt: longAgo };
+    // Raw inserts: mongoose would stamp updatedAt with now.
+    const { insertedIds } = await models.Notification.collection.insertMany([
+      // Its job gave up (an older release did so silently) after the claim of a dead worker ran out.
+      { ...base, dedupeKey: 'stale-1', status: 'QUEUED', attempts: 1, claimedUntil: new Date(longAgo.getTime() + 10_000), updatedAt: longAgo },
+      // A worker is delivering it right now.
+      { ...base, dedupeKey: 'stale-held', status: 'QUEUED', attempts: 1, claimedUntil: new Date(Date.now() + 60_000), updatedAt: longAgo },
+      // Just stored: its job is on it.
+      { ...base, dedupeKey: 'stale-fresh', status: 'QUEUED', attempts: 0, claimedUntil: new Date(0), updatedAt: new Date() },
+      { ...base, dedupeKey: 'stale-done', status: 'SENT', attempts: 1, claimedUntil: new Date(0), updatedAt: longAgo },
+    ]);
+    await new Claims(claimsModel(conn, 'claims')).tryClaim(`notification:${String(insertedIds[1])}`, randomUUID(), 60_000);
+
+    expect(await sender(channel).redeliverStale()).toBe(1);
+    expect(channel.sent.map((m) => m.notificationId)).toEqual([String(insertedIds[0])]);
+    const byKey = new Map((await models.Notification.find({ dedupeKey: /^stale-/ }).lean()).map((n) => [n.dedupeKey, n]));
+    expect(byKey.get('stale-1')).toMatchObject({ status: 'SENT', deliveries: 1, attempts: 2 });
+    expect(byKey.get('stale-held')).toMatchObject({ status: 'QUEUED', deliveries: 0 });
+    expect(byKey.get('stale-fresh')).toMatchObject({ status: 'QUEUED', deliveries: 0 });
+    // Nothing stale left: a second sweep sends nothing.
+    expect(await sender(channel).redeliverStale()).toBe(0);
     expect(channel.sent).toHaveLength(1);
   });
 });

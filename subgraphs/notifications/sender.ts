@@ -7,8 +7,18 @@ import { TOPICS, type Publisher } from '../../platform/pubsub';
 import { missingAddress, type DeliveryChannel } from './channels';
 import type { Channel, Kind, NotificationDoc } from './model';
 
-/** Thrown when trying again later can help (a peer is down, another worker holds the message). */
-export class RetryLater extends Error {}
+/**
+ * Thrown when trying again later can help (a peer is down, another worker holds the message).
+ * `retryAt`, when known, is the earliest moment trying again can succeed (the other worker's lease ends).
+ */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryAt?: Date,
+  ) {
+    super(message);
+  }
+}
 
 const LEASE_LOST = 'the claim on this notification ran out; another worker takes over';
 
@@ -60,6 +70,31 @@ export class Sender {
     return this.whileClaimed(record, true, (claimed, stillHeld) => this.deliver(claimed, stillHeld));
   }
 
+  /**
+   * Safety net for notifications stored but never finished, e.g. their job gave up or was lost
+   * (or was stopped by a release before this sweep existed): delivers, under the claim as always,
+   * up to `limit` QUEUED ones that nobody holds and that nobody touched for a whole lease. Returns
+   * how many it finished.
+   */
+  async redeliverStale(limit = 100): Promise<number> {
+    const now = Date.now();
+    const stale = await this.Notification.find({ status: 'QUEUED', claimedUntil: { $lt: new Date(now) }, updatedAt: { $lt: new Date(now - this.opts.claimMs) } })
+      .limit(limit)
+      .lean<NotificationDoc[]>();
+    let finished = 0;
+    for (const record of stale) {
+      try {
+        const done = await this.whileClaimed(record, true, (claimed, stillHeld) => this.deliver(claimed, stillHeld));
+        if (done.status !== 'QUEUED') finished++;
+      } catch (err) {
+        if (!(err instanceof RetryLater)) throw err;
+        // Busy (a worker is on it now) or the channel failed: the next sweep or its job tries again.
+      }
+    }
+    if (stale.length) this.log.warn({ found: stale.length, finished }, 'stale queued notifications re-driven');
+    return finished;
+  }
+
   /** Records a notification that cannot be sent at all (unknown patient, appointment gone). */
   async fail(spec: NotificationSpec, reason: string): Promise<NotificationDoc> {
     const record = await this.store(spec);
@@ -82,7 +117,9 @@ export class Sender {
     if (!(await this.claims.tryClaim(key, holder, this.opts.claimMs))) {
       const current = await this.Notification.findById(record._id).lean<NotificationDoc>();
       if (current && current.status !== 'QUEUED') return current;
-      throw new RetryLater('another worker is delivering this notification');
+      // The holder wrote when its lease ends: no use trying before (a dead holder's lease just runs out).
+      const until = current?.claimedUntil?.getTime() ?? 0;
+      throw new RetryLater('another worker is delivering this notification', until > Date.now() ? new Date(until + 250) : undefined);
     }
     try {
       // Only the holder writes the record, so this read-and-count cannot race another worker.
