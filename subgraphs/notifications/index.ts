@@ -8,7 +8,7 @@ import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgrap
 import { access } from './access';
 import { LogChannel } from './channels';
 import { Directory } from './directory';
-import { NotificationJobs } from './jobs';
+import { deliveryLeaseMs, NotificationJobs } from './jobs';
 import { MedicationReminders } from './medicationReminders';
 import { createNotificationModels } from './model';
 import { resolvers } from './resolvers';
@@ -24,7 +24,7 @@ export const notificationsSubgraph: SubgraphDefinition<Context> = {
     const models = await createNotificationModels(conn);
     const live = await Publisher.open(conn, dbName(cfg, EVENTS_DB));
     const sender = new Sender(models.Notification, new LogChannel(log), live, log, {
-      claimMs: cfg.JOB_LOCK_LIFETIME_MS,
+      claimMs: deliveryLeaseMs(cfg),
       maxAttempts: cfg.NOTIFY_MAX_ATTEMPTS,
       pauseBeforeSendMs: cfg.NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS,
     });

@@ -13,31 +13,62 @@ import * as t from './templates';
 export const REMINDER_JOB = 'notifications.reminder';
 export const REMINDER_SWEEP_JOB = 'notifications.reminder-sweep';
 export const MEDICATION_REMINDERS_JOB = 'notifications.medication-reminders';
-const MAX_JOB_ATTEMPTS = 6;
+/** Backoff 5 s, 10 s, … capped at 10 minutes: twelve attempts keep trying for about an hour. */
+export const MAX_JOB_ATTEMPTS = 12;
+/** Jobs of one kind a worker runs at a time, and also (lockLimit) locks at a time: see `define`. */
+const JOBS_AT_A_TIME = 5;
+
+/**
+ * How long a worker holds a delivery job's lock and a notification's claim: the configured lock
+ * lifetime, at most 30 s. After a crash, that is how long the dead worker's jobs and messages
+ * wait for the next worker; a delivery job takes a second or two.
+ */
+export function deliveryLeaseMs(cfg: Pick<Config, 'JOB_LOCK_LIFETIME_MS'>): number {
+  return Math.min(cfg.JOB_LOCK_LIFETIME_MS, 30_000);
+}
 
 type Data = Record<string, unknown>;
 
+/** A peer service answered with a coded error of its own (e.g. FORBIDDEN): asking again will not change the answer. */
+function isFinalAnswer(err: unknown): boolean {
+  const code = (err as { extensions?: { code?: string } }).extensions?.code;
+  return code !== undefined && code !== 'SUBGRAPH_UNAVAILABLE' && !(err instanceof RetryLater);
+}
+
 /**
- * Runs a job body; when trying again can help (RetryLater, or a peer service unavailable) the job
- * is rescheduled with backoff, up to MAX_JOB_ATTEMPTS; anything else is logged and the job ends.
- * The worker keeps running either way.
+ * Runs a job body. A failure is retried with backoff (or, when another worker's lease on the
+ * message is the reason, when that lease ends), up to MAX_JOB_ATTEMPTS: besides RetryLater and a
+ * peer that is down, that covers the database's own passing errors (FerretDB answers a busy
+ * SQLite with an error). A job that gives up is not silent: `giveUp` records the notification as
+ * FAILED with a reason a person can read. The worker keeps running either way.
  */
-function retrying(log: Logger, body: (data: Data, job: Job) => Promise<void>) {
+function retrying(log: Logger, body: (data: Data) => Promise<void>, giveUp: (data: Data, reason: string) => Promise<void>) {
   return async (job: Job) => {
     const data = job.attrs.data as Data;
+    const attempt = Number(data.attempt ?? 1);
+    const retry = async (at: Date) => {
+      job.attrs.data = { ...data, attempt: attempt + 1 };
+      job.schedule(at);
+      await job.save();
+    };
     try {
-      await body(data, job);
+      await body(data);
     } catch (err) {
-      const attempt = Number(data.attempt ?? 1);
-      const retryable = err instanceof RetryLater || (err as { extensions?: { code?: string } }).extensions?.code === 'SUBGRAPH_UNAVAILABLE';
-      if (retryable && attempt < MAX_JOB_ATTEMPTS) {
-        log.warn({ job: job.attrs.name, attempt, err: (err as Error).message }, 'job will be retried');
-        job.attrs.data = { ...data, attempt: attempt + 1 };
-        job.schedule(new Date(Date.now() + backoffSeconds(attempt) * 1000));
-        await job.save();
+      const message = (err as Error).message;
+      if (!isFinalAnswer(err) && attempt < MAX_JOB_ATTEMPTS) {
+        log.warn({ job: job.attrs.name, attempt, err: message }, 'job will be retried');
+        const backoff = new Date(Date.now() + backoffSeconds(attempt) * 1000);
+        await retry(err instanceof RetryLater && err.retryAt ? err.retryAt : backoff);
         return;
       }
-      log.error({ job: job.attrs.name, attempt, err: (err as Error).message }, 'job gave up');
+      log.error({ job: job.attrs.name, attempt, err: message }, 'job gave up');
+      try {
+        await giveUp(data, `Not sent: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (${message})`);
+      } catch (failErr) {
+        // Not even the failure could be recorded (e.g. the database is away): try it all again later.
+        log.error({ job: job.attrs.name, err: (failErr as Error).message }, 'job gave up, failure not recorded; retrying later');
+        await retry(new Date(Date.now() + backoffSeconds(MAX_JOB_ATTEMPTS) * 1000));
+      }
     }
   };
 }
@@ -58,19 +89,51 @@ export class NotificationJobs {
     private readonly medicationReminders: MedicationReminders,
   ) {}
 
+  /**
+   * The delivery jobs lock no more than they run (`lockLimit` = `concurrency`). Agenda's default
+   * (no lock limit) makes a worker lock every due job at each poll while it runs five at a time:
+   * with a backlog (e.g. everything that waited while the worker was down) most locks expire
+   * before their job's turn, Agenda drops those jobs from its queue unrun and locks them again at
+   * the next poll, and on FerretDB, where each lock attempt scans the jobs collection and is not
+   * atomic, the overlapping lock rounds lock the same job several times. The backlog then drained
+   * at about one job per lock lifetime (issue "Sound under load and faults", point 3).
+   */
   async define(): Promise<void> {
     const { agenda, log } = this;
-    agenda.define(NOTIFY_APPOINTMENT_EVENT, retrying(log, (d) => this.appointmentEvent(d)));
-    agenda.define(REMINDER_JOB, retrying(log, (d) => this.reminder(d)));
-    agenda.define(NOTIFY_LOW_STOCK, retrying(log, (d) => this.lowStock(d)));
+    const delivery = { concurrency: JOBS_AT_A_TIME, lockLimit: JOBS_AT_A_TIME, lockLifetime: deliveryLeaseMs(this.cfg) };
+    agenda.define(NOTIFY_APPOINTMENT_EVENT, delivery, retrying(log, (d) => this.appointmentEvent(d), (d, reason) => this.appointmentEventFailed(d, reason)));
+    agenda.define(REMINDER_JOB, delivery, retrying(log, (d) => this.reminder(d), (d, reason) => this.reminderFailed(d, reason)));
+    agenda.define(NOTIFY_LOW_STOCK, delivery, retrying(log, (d) => this.lowStock(d), (d, reason) => this.lowStockFailed(d, reason)));
     agenda.define(REMINDER_SWEEP_JOB, async () => {
-      await this.reminderSweep();
+      // The same safety net for messages: one stored but left QUEUED (its job gave up or was lost) goes out now.
+      const results = await Promise.allSettled([this.reminderSweep(), this.sender.redeliverStale()]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
     });
     await agenda.every('10 minutes', REMINDER_SWEEP_JOB);
     agenda.define(MEDICATION_REMINDERS_JOB, async () => {
       await this.medicationReminders.sweep();
     });
     await agenda.every(`${this.cfg.MEDICATION_REMINDER_EVERY_MINUTES} minutes`, MEDICATION_REMINDERS_JOB);
+  }
+
+  /** A notice about an appointment whose job gave up: FAILED with the reason (a stored one keeps its text). */
+  private async appointmentEventFailed(d: Data, reason: string): Promise<void> {
+    const spec = KIND_OF_EVENT[String(d.type)];
+    if (!spec) return;
+    const a = await this.directory.appointment(String(d.appointmentId));
+    await this.sender.fail({ dedupeKey: `event:${String(d.eventId)}`, kind: spec.kind, channel: 'EMAIL', patientId: a?.patientId, message: '(not sent)', appointmentId: String(d.appointmentId) }, reason);
+  }
+
+  private async reminderFailed(d: Data, reason: string): Promise<void> {
+    const a = await this.directory.appointment(String(d.appointmentId));
+    if (!a || a.status !== 'SCHEDULED' || a.start.toISOString() !== d.start) return; // no reminder was due any more
+    const dedupeKey = `reminder:${String(d.appointmentId)}:${String(d.start)}`;
+    await this.sender.fail({ dedupeKey, kind: 'APPOINTMENT_REMINDER', channel: 'SMS', patientId: a?.patientId, message: '(not sent)', appointmentId: String(d.appointmentId) }, reason);
+  }
+
+  /** The alert could not go out (e.g. accounts unreachable for an hour): one FAILED record for the event, seen by admins. */
+  private async lowStockFailed(d: Data, reason: string): Promise<void> {
+    await this.sender.fail({ dedupeKey: `lowstock:${String(d.eventId)}`, kind: 'LOW_STOCK_ALERT', channel: 'IN_APP', message: '(not sent)', medicationId: String(d.medicationId) }, reason);
   }
 
   /** People and facts of one appointment; null (after recording a FAILED notice) when it cannot be sent. */
