@@ -9,6 +9,7 @@ import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
 import type { NotificationDoc } from '../subgraphs/notifications/model';
 import { notificationsSubgraph } from '../subgraphs/notifications/index';
+import { MAX_JOB_ATTEMPTS } from '../subgraphs/notifications/jobs';
 import { reminderTime } from '../subgraphs/notifications/templates';
 import { patientsSubgraph } from '../subgraphs/patients/index';
 import { startRouter } from '../router/server';
@@ -149,6 +150,21 @@ describe('faulty data', () => {
 
     const fine = await book(await patient({ email: 'fine@mail.example' }), d);
     expect(await waitFor(() => notifications().findOne({ appointmentId: fine.id, status: 'SENT' }))).toBeTruthy();
+  });
+  it('a job that keeps failing gives up visibly: the notification is FAILED with the reason, not left out', async () => {
+    await worker!.stop();
+    const p = await patient({ email: 'late@mail.example' });
+    const appt = await book(p, await doctor());
+    // The job waits (notifications is down); make it its last attempt, and the patients service unreachable.
+    const filter = { name: 'notifications.appointment-event', 'data.appointmentId': appt.id };
+    await waitFor(() => jobs().findOne(filter));
+    await jobs().updateOne(filter, { $set: { 'data.attempt': MAX_JOB_ATTEMPTS } });
+    worker = await startWorker({ SUBGRAPH_PATIENTS_URL: 'http://127.0.0.1:9/graphql' });
+    const failed = await waitFor(() => notifications().findOne({ appointmentId: appt.id, status: 'FAILED' }), 30_000);
+    expect(failed.failureReason).toMatch(new RegExp(`^Not sent: gave up after ${MAX_JOB_ATTEMPTS} attempts \\(The patients service is unavailable`));
+    expect(failed).toMatchObject({ kind: 'APPOINTMENT_CONFIRMED', patientId: p, deliveries: 0 });
+    await worker.stop();
+    worker = await startWorker();
   });
 });
 
