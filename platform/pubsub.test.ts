@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { Connection } from 'mongoose';
 import type { Config } from './config';
 import { dropTestDatabases, openDb, silentLog, testConfig } from '../test/helpers';
@@ -42,4 +44,33 @@ describe('live events through a capped collection', () => {
     await s1.close();
     await s2.close();
   });
+
+  it('loses no event when three processes publish at once, and hands each on once, in stream order', async () => {
+    const db = dbName(cfg, EVENTS_DB);
+    const sub = await Subscriber.open(b, db, silentLog);
+    const got: LiveEvent[] = [];
+    sub.on('race', (e) => got.push(e));
+    const PER_PROCESS = 150;
+    const publishers = ['p1', 'p2', 'p3'].map(
+      (name) =>
+        new Promise<number | null>((resolve, reject) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'fixtures', 'publishEvents.ts'), cfg.MONGODB_URI!, db, name, String(PER_PROCESS)], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          child.once('error', reject);
+          child.once('exit', resolve);
+        }),
+    );
+    expect(await Promise.all(publishers)).toEqual([0, 0, 0]);
+    await waitFor(() => got.length >= 3 * PER_PROCESS, 60_000);
+    await sub.close();
+
+    expect(got).toHaveLength(3 * PER_PROCESS);
+    const seqs = got.map((e) => e._id);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    for (const name of ['p1', 'p2', 'p3']) {
+      expect(got.filter((e) => e.data.publisher === name).map((e) => e.data.n).sort((x, y) => Number(x) - Number(y))).toEqual([...Array(PER_PROCESS).keys()]);
+    }
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
-import { Types, type Connection, type mongo } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
+import { isDuplicateKey } from './errors';
 import type { Logger } from './logger';
 
 /**
@@ -10,7 +11,8 @@ import type { Logger } from './logger';
  * use outboxes and Agenda jobs.
  */
 export interface LiveEvent<T = Record<string, unknown>> {
-  _id: Types.ObjectId;
+  /** The event's place in the stream: 1, 2, 3, … in the order the events were stored (see Publisher). */
+  _id: number;
   topic: string;
   at: Date;
   data: T;
@@ -25,7 +27,11 @@ export const TOPICS = {
   /** notifications: data {notificationId, patientId?, userId?}. */
   notificationAdded: 'notification.added',
 } as const;
-const COLLECTION = 'live_events';
+/**
+ * `live_stream`, not the former `live_events`, whose ObjectId `_id`s did not sort in the order events
+ * were stored when several processes published in the same second (the tail skipped some).
+ */
+const COLLECTION = 'live_stream';
 const CAPPED_BYTES = 16 * 1024 * 1024;
 const CAPPED_DOCS = 50_000;
 
@@ -43,29 +49,72 @@ async function eventsCollection(conn: Connection, dbName: string): Promise<mongo
   return db.collection<LiveEvent>(COLLECTION);
 }
 
+/** `_id` of the newest event stored (0 when there is none). */
+async function newestSeq(collection: mongo.Collection<LiveEvent>): Promise<number> {
+  const newest = await collection.find({}, { sort: { $natural: -1 }, limit: 1, projection: { _id: 1 } }).toArray();
+  return typeof newest[0]?._id === 'number' ? newest[0]._id : 0;
+}
+
+/** How long a publish keeps trying for a free number while other publishers are faster. */
+const PUBLISH_WAIT_MS = 10_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Publishes into one ordered stream shared by every process. Each event's `_id` is the newest
+ * stored `_id` + 1, claimed by the insert itself (the `_id` index is unique: of two publishers
+ * that read the same newest, one insert wins and the other reads again and takes the next
+ * number). So event N is stored only once N−1 is visible, the numbers grow in storage order and
+ * never go backwards, and a reader that has seen N resumes with `_id > N` without skipping any
+ * (works on MongoDB 7 and FerretDB 1.24 alike: an insert against a unique index is atomic on both).
+ */
 export class Publisher {
+  private next = 0;
+  /** Publishes of this process go one after the other: they would only race each other for numbers. */
+  private tail: Promise<unknown> = Promise.resolve();
+
   private constructor(private readonly collection: mongo.Collection<LiveEvent>) {}
 
   static async open(conn: Connection, dbName: string): Promise<Publisher> {
     return new Publisher(await eventsCollection(conn, dbName));
   }
 
-  async publish(topic: string, data: Record<string, unknown>): Promise<void> {
-    await this.collection.insertOne({ _id: new Types.ObjectId(), topic, at: new Date(), data });
+  publish(topic: string, data: Record<string, unknown>): Promise<void> {
+    const done = this.tail.then(() => this.store(topic, data));
+    this.tail = done.catch(() => undefined);
+    return done;
+  }
+
+  private async store(topic: string, data: Record<string, unknown>): Promise<void> {
+    const deadline = Date.now() + PUBLISH_WAIT_MS;
+    for (let attempt = 0; attempt === 0 || Date.now() < deadline; attempt++) {
+      // The number after the one this process stored last is a good first guess; a clash reads the newest.
+      const seq = attempt === 0 && this.next > 0 ? this.next : (await newestSeq(this.collection)) + 1;
+      try {
+        await this.collection.insertOne({ _id: seq, topic, at: new Date(), data });
+        this.next = seq + 1;
+        return;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        this.next = 0;
+        // Many publishers at once: spread the next tries out so one of them wins each round.
+        if (attempt > 0) await sleep(Math.random() * Math.min(2 * attempt, 50));
+      }
+    }
+    throw new Error(`live event not published: other publishers kept taking the next number for ${PUBLISH_WAIT_MS / 1000} s`);
   }
 }
 
 type Handler = (event: LiveEvent) => void;
 
 /**
- * Tails the events collection from "now" and hands every event to the handlers of its topic.
- * Reconnects after errors (with a pause), resuming after the last event seen.
+ * Tails the events collection from "now" and hands every event to the handlers of its topic, in
+ * stream order. Reconnects after errors (with a pause), resuming after the last event seen.
  */
 export class Subscriber {
   private readonly handlers = new Map<string, Set<Handler>>();
   private cursor: mongo.FindCursor<LiveEvent> | null = null;
   private stopped = false;
-  private lastId: Types.ObjectId | null = null;
+  private lastSeq = 0;
   private loop: Promise<void> | null = null;
 
   private constructor(
@@ -75,8 +124,7 @@ export class Subscriber {
 
   static async open(conn: Connection, dbName: string, log: Logger): Promise<Subscriber> {
     const s = new Subscriber(await eventsCollection(conn, dbName), log);
-    const newest = await s.collection.find({}, { sort: { $natural: -1 }, limit: 1, projection: { _id: 1 } }).toArray();
-    s.lastId = newest[0]?._id ?? new Types.ObjectId(Types.ObjectId.createFromTime(0).toHexString());
+    s.lastSeq = await newestSeq(s.collection);
     s.loop = s.run();
     return s;
   }
@@ -91,9 +139,10 @@ export class Subscriber {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        this.cursor = this.collection.find({ _id: { $gt: this.lastId! } }, { tailable: true, awaitData: true, maxAwaitTimeMS: 500 });
+        this.cursor = this.collection.find({ _id: { $gt: this.lastSeq } }, { tailable: true, awaitData: true, maxAwaitTimeMS: 500 });
         for await (const event of this.cursor) {
-          this.lastId = event._id;
+          if (event._id <= this.lastSeq) continue; // never hand on an event twice
+          this.lastSeq = event._id;
           for (const h of this.handlers.get(event.topic) ?? []) {
             try {
               h(event);
@@ -109,6 +158,11 @@ export class Subscriber {
       }
       if (!this.stopped) await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /** `_id` of the last event handed on (resumes after it). */
+  get position(): number {
+    return this.lastSeq;
   }
 
   async close(): Promise<void> {
