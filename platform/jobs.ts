@@ -32,6 +32,12 @@ export async function startAgenda(
     // human-interval reads "100 milliseconds" as 100 000 ms; seconds with decimals parse right.
     processEvery: `${cfg.JOBS_PROCESS_EVERY_MS / 1000} seconds`,
     defaultLockLifetime: cfg.JOB_LOCK_LIFETIME_MS,
+    // Lock no more jobs than run at once. Agenda's default (no lock limit) locks every due job of a
+    // name on each poll but runs five: with a backlog the other locks expire while they wait, the
+    // jobs are dropped unrun and locked again on the next poll, and the backlog never drains (it
+    // stalled notifications after a crash; test/notifications.crash.e2e.test.ts).
+    defaultConcurrency: 5,
+    defaultLockLimit: 5,
   });
   agenda.on('fail', (err: Error, job: Job) => log.error({ err: err.message, job: job.attrs.name, jobId: String(job.attrs._id) }, 'job failed'));
   await new Promise<void>((resolve, reject) => {
