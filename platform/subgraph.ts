@@ -143,6 +143,12 @@ export function runSubgraphMain<TCtx extends SubgraphContext>(def: SubgraphDefin
   const cfg = loadConfig();
   const log = createLogger(def.name, cfg.LOG_LEVEL);
   const port = process.env.PORT ? Number(process.env.PORT) : undefined;
+  // A rejection nobody handles leaves the process in an unknown state: say what it was in the
+  // log, then exit so the supervisor (npm start, the container platform) starts a clean one.
+  process.once('unhandledRejection', (reason: unknown) => {
+    log.fatal({ err: reason instanceof Error ? { name: reason.name, message: reason.message } : String(reason) }, 'unhandled rejection; exiting for a clean restart');
+    process.exit(1);
+  });
   startSubgraph(def, { port, config: cfg, logger: log })
     .then((running) => {
       const shutdown = (signal: string) => {

@@ -16,6 +16,10 @@ export interface Database {
   /** True when MONGODB_URI pointed at a server we did not start. */
   external: boolean;
   stop(): Promise<void>;
+  /** Ends the embedded server at once (SIGKILL), as a crash would; for fault tests. */
+  kill(): Promise<void>;
+  /** Settles when the embedded server's process has ended, for whatever reason (never for an external one). */
+  exited: Promise<void>;
 }
 
 function newestSource(): number {
@@ -57,7 +61,17 @@ function waitForListening(child: ChildProcess): Promise<string> {
  * (built on first use) listening on `port` (0 = any free port) with its files in `dataDir`.
  */
 export async function startDatabase(opts: { dataDir?: string; port?: number; log?: (msg: string) => void } = {}): Promise<Database> {
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, external: true, stop: async () => undefined };
+  if (process.env.MONGODB_URI) {
+    return {
+      uri: process.env.MONGODB_URI,
+      external: true,
+      stop: async () => undefined,
+      exited: new Promise<void>(() => undefined),
+      kill: async () => {
+        throw new Error('MONGODB_URI points at a server this process did not start');
+      },
+    };
+  }
   // HEALTHSYNC_FERRETDB_BIN runs another build (bench/lookups.ts compares the stock pushdown with ours).
   const bin = process.env.HEALTHSYNC_FERRETDB_BIN ?? ensureFerretDbBinary(opts.log);
   const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
@@ -75,8 +89,13 @@ export async function startDatabase(opts: { dataDir?: string; port?: number; log
   return {
     uri,
     external: false,
+    exited,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     },
   };

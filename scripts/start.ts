@@ -1,34 +1,34 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv } from '../platform/services';
 import { startDatabase, type Database } from './db';
+import { restartDelayMs, Supervised } from './supervise';
 import { DEV_DEFAULTS, loadConfig } from '../platform/config';
 import { seedDemoData } from './seed';
 import { DEMO_PASSWORD, DEMO_USERS } from './seed-data';
 
 /**
- * `npm start`: database, every subgraph, the router and the demo data, one command. Ctrl-C stops
- * every child cleanly (SIGTERM, then the database).
+ * `npm start`: database, every subgraph, the router and the demo data, one command. A child that
+ * exits on its own is started again after a pause that doubles with each quick exit (1 s … 30 s)
+ * and says so; the others keep serving meanwhile. Ctrl-C stops every child cleanly (SIGTERM, then
+ * the database).
  */
 const ROOT = path.join(__dirname, '..');
-const children: { name: string; proc: ChildProcess }[] = [];
+const children: Supervised[] = [];
 let db: Database | undefined;
 let stopping = false;
 
-function run(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  proc.once('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`\n${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
-      void shutdown(1);
-    }
-  });
-  children.push({ name, proc });
-  return proc;
+const STABLE_MS = 60_000;
+
+function run(name: string, entry: string, env: NodeJS.ProcessEnv): void {
+  children.push(
+    new Supervised({
+      name,
+      command: process.execPath,
+      args: ['--import', 'tsx', path.join(ROOT, entry)],
+      spawn: { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] },
+      stableMs: STABLE_MS,
+    }).start(),
+  );
 }
 
 async function waitForHttp(url: string, name: string, timeoutMs = 60_000): Promise<void> {
@@ -46,20 +46,34 @@ async function waitForHttp(url: string, name: string, timeoutMs = 60_000): Promi
   throw new Error(`${name} did not become ready at ${url} within ${timeoutMs / 1000}s`);
 }
 
+/** The embedded database, like every child, is started again (same port, same files) when it dies. */
+function superviseDatabase(current: Database, quickExits: number): void {
+  const startedAt = Date.now();
+  void current.exited.then(async () => {
+    if (stopping) return;
+    let quick = Date.now() - startedAt < STABLE_MS ? quickExits + 1 : 0;
+    for (;;) {
+      const delay = restartDelayMs(Math.max(quick - 1, 0));
+      console.error(`\ndatabase exited unexpectedly; restarting it in ${delay / 1000} s (services wait for it and are not ready meanwhile).`);
+      await new Promise((r) => setTimeout(r, delay));
+      if (stopping) return;
+      try {
+        db = await startDatabase({ port: Number(new URL(current.uri).port) });
+        console.error('database restarted.');
+        superviseDatabase(db, quick);
+        return;
+      } catch (err) {
+        console.error(`database did not start: ${(err as Error).message}`);
+        quick++;
+      }
+    }
+  });
+}
+
 async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await Promise.all(
-    children.map(
-      ({ proc }) =>
-        new Promise<void>((resolve) => {
-          if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-          proc.once('exit', () => resolve());
-          proc.kill('SIGTERM');
-          setTimeout(() => proc.kill('SIGKILL'), 10_000).unref();
-        }),
-    ),
-  );
+  await Promise.all(children.map((child) => child.stop()));
   await db?.stop();
   process.exit(code);
 }
@@ -70,6 +84,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
 
   db = await startDatabase({ port: process.env.DB_PORT ? Number(process.env.DB_PORT) : undefined });
+  superviseDatabase(db, 0);
   console.log(`database: ${db.uri}${db.external ? ' (MONGODB_URI)' : ' (embedded FerretDB, data in .data/ferretdb)'}`);
   // Demo-friendly: reports refresh every minute unless configured (production default: 5 min).
   const env = { MONGODB_URI: db.uri, ANALYTICS_REFRESH_SECONDS: process.env.ANALYTICS_REFRESH_SECONDS ?? '60' };

@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { startDatabase, type Database } from '../scripts/db';
+import { waitFor } from './helpers';
+
+/**
+ * The database is killed (SIGKILL) and restarted under running services whose jobs and relays poll
+ * it all the time: every service stays up, says it is not ready while the database is gone, and is
+ * ready again once it is back. Runs on the embedded FerretDB (it needs a server it can kill).
+ */
+const embedded = process.env.HEALTHSYNC_TEST_DB_DIR ? describe : describe.skip;
+const SERVICES = ['appointments', 'medications', 'notifications'] as const;
+
+interface Service {
+  name: string;
+  proc: ChildProcess;
+  lines: Record<string, unknown>[];
+  url?: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function spawnService(name: string, uri: string): Service {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'subgraphs', name, 'index.ts')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      MONGODB_URI: uri,
+      DB_PREFIX: `restart_${process.pid}`,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      // Poll and sweep often, so jobs are sure to be running when the database goes away.
+      JOBS_PROCESS_EVERY_MS: '100',
+      OUTBOX_SWEEP_SECONDS: '1',
+      DB_CONNECT_RETRIES: '3',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const service: Service = { name, proc, lines: [] };
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      service.lines.push(entry);
+      if (entry.msg === 'subgraph ready') service.url = String(entry.url);
+    } catch {
+      // not a log line
+    }
+  });
+  return service;
+}
+
+async function readiness(s: Service): Promise<number | null> {
+  try {
+    const res = await fetch(s.url!.replace(/\/graphql$/, '/ready'), { signal: AbortSignal.timeout(5_000) });
+    return res.status;
+  } catch {
+    return null;
+  }
+}
+
+embedded('services through a database restart', () => {
+  const saved = process.env.MONGODB_URI;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'healthsync-db-restart-'));
+  let db: Database | undefined;
+  const services: Service[] = [];
+
+  beforeAll(() => delete process.env.MONGODB_URI);
+  afterAll(async () => {
+    for (const s of services) s.proc.kill('SIGKILL');
+    await db?.stop();
+    process.env.MONGODB_URI = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every service running, not ready while the database is gone and ready once it is back', async () => {
+    const port = await freePort();
+    db = await startDatabase({ port, dataDir: dir });
+    for (const name of SERVICES) services.push(spawnService(name, db.uri));
+    const exits = services.map((s) => new Promise<string>((resolve) => s.proc.once('exit', (code, signal) => resolve(`${s.name} exited (${signal ?? code})`))));
+    const firstExit = Promise.race(exits);
+    let exited: string | null = null;
+    void firstExit.then((why) => (exited = why));
+    const alive = () => {
+      if (exited) throw new Error(exited);
+    };
+
+    await waitFor(async () => (alive(), services.every((s) => s.url)), 90_000);
+    await waitFor(async () => (alive(), (await Promise.all(services.map(readiness))).every((s) => s === 200)), 30_000);
+
+    // The database dies without warning, in the middle of the services' polling.
+    await db.kill();
+    await waitFor(async () => (alive(), (await Promise.all(services.map(readiness))).every((s) => s === 503)), 60_000);
+    // Jobs keep polling meanwhile (every 100 ms); the next readiness probes see the outage out.
+    await waitFor(async () => (alive(), (await Promise.all(services.map(readiness))).every((s) => s === 503)), 60_000);
+
+    db = await startDatabase({ port, dataDir: dir });
+    await waitFor(async () => (alive(), (await Promise.all(services.map(readiness))).every((s) => s === 200)), 90_000);
+    expect(exited).toBeNull();
+    expect(services.map((s) => s.proc.exitCode)).toEqual([null, null, null]);
+  }, 300_000);
+});
