@@ -89,5 +89,10 @@ export function backoffSeconds(attempt: number): number {
 export async function stopAgenda(agenda: Agenda, graceMs = 5_000): Promise<void> {
   await Promise.race([agenda.drain(), new Promise((r) => setTimeout(r, graceMs).unref())]);
   await agenda.stop();
+  // stop() only clears the poll timer: a lock round already under way still queries the jobs
+  // collection, and one that meets a closed connection fails with MongoNotConnectedError
+  // (seen in test teardowns). Let it end first (bounded: Agenda leaves the flag set after a failure).
+  const deadline = Date.now() + 2_000;
+  while ((agenda._isLockingOnTheFly || agenda._isJobQueueFilling.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await agenda.close({ force: true });
 }
