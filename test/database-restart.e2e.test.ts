@@ -45,7 +45,6 @@ function spawnService(name: string, uri: string): Service {
       // Poll and sweep often, so jobs are sure to be running when the database goes away.
       JOBS_PROCESS_EVERY_MS: '100',
       OUTBOX_SWEEP_SECONDS: '1',
-      DB_CONNECT_RETRIES: '3',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -89,7 +88,8 @@ embedded('services through a database restart', () => {
     const port = await freePort();
     db = await startDatabase({ port, dataDir: dir });
     for (const name of SERVICES) services.push(spawnService(name, db.uri));
-    const exits = services.map((s) => new Promise<string>((resolve) => s.proc.once('exit', (code, signal) => resolve(`${s.name} exited (${signal ?? code})`))));
+    const lastWords = (s: Service) => JSON.stringify(s.lines.filter((l) => Number(l.level) >= 40).slice(-3));
+    const exits = services.map((s) => new Promise<string>((resolve) => s.proc.once('exit', (code, signal) => resolve(`${s.name} exited (${signal ?? code}): ${lastWords(s)}`))));
     const firstExit = Promise.race(exits);
     let exited: string | null = null;
     void firstExit.then((why) => (exited = why));
