@@ -51,8 +51,14 @@ function retrying(log: Logger, body: (data: Data) => Promise<void>, giveUp: (dat
       job.schedule(at);
       await job.save();
     };
+    // A one-off job that is done leaves the jobs collection at once: every worker's poll for its
+    // name reads all the jobs of that name (FerretDB filters the rest in Go), so finished ones kept
+    // for the hourly purge made an idle system's polls cost more with every booking. The message
+    // itself is the record; an event handed on again finds it by its dedupe key.
+    const done = () => job.remove().catch((err: Error) => log.warn({ job: job.attrs.name, err: err.message }, 'finished job not removed; the purge will'));
     try {
       await body(data);
+      await done();
     } catch (err) {
       const message = (err as Error).message;
       if (!isFinalAnswer(err) && attempt < MAX_JOB_ATTEMPTS) {
@@ -64,6 +70,7 @@ function retrying(log: Logger, body: (data: Data) => Promise<void>, giveUp: (dat
       log.error({ job: job.attrs.name, attempt, err: message }, 'job gave up');
       try {
         await giveUp(data, `Not sent: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (${message})`);
+        await done();
       } catch (failErr) {
         // Not even the failure could be recorded (e.g. the database is away): try it all again later.
         log.error({ job: job.attrs.name, err: (failErr as Error).message }, 'job gave up, failure not recorded; retrying later');
