@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { isDuplicateKey } from './errors';
+import { indexesOnce } from './indexes';
 
 /**
  * Exclusive claims with a lease, e.g. "this worker delivers notification N" or "this request
@@ -73,9 +74,13 @@ export interface HoldOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Claims {
-  private indexes: Promise<unknown> | null = null;
 
-  constructor(private readonly model: Model<ClaimDoc>) {}
+  /** The unique index on `key` must exist before the first claim. */
+  private readonly ready: () => Promise<unknown>;
+
+  constructor(private readonly model: Model<ClaimDoc>) {
+    this.ready = indexesOnce(model);
+  }
 
   /**
    * Claims `key` for `holder` for `leaseMs`. True for exactly one of any number of concurrent
@@ -142,12 +147,4 @@ export class Claims {
     }
   }
 
-  /** The unique index on `key` must exist before the first claim (connections run with autoIndex off). */
-  private ready(): Promise<unknown> {
-    this.indexes ??= this.model.createIndexes().catch((err: unknown) => {
-      this.indexes = null;
-      throw err;
-    });
-    return this.indexes;
-  }
 }

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import type { SubgraphContext } from './context';
 import { appError, badInput, ErrorCode, isDuplicateKey } from './errors';
+import { indexesOnce } from './indexes';
 
 /**
  * Idempotent mutations (README "Idempotent mutations"). A client sends `Idempotency-Key: <key>`
@@ -115,12 +116,15 @@ export interface Reservation {
  * `sweep` deletes them (FerretDB has no TTL index).
  */
 export class IdempotencyKeys {
-  private indexes: Promise<unknown> | null = null;
+  /** The unique index on `key` must exist before the first reservation. */
+  private readonly ready: () => Promise<unknown>;
 
   constructor(
     private readonly model: Model<IdempotencyRecordDoc>,
     private readonly ttlMs = IDEMPOTENCY_TTL_MS,
-  ) {}
+  ) {
+    this.ready = indexesOnce(model);
+  }
 
   /**
    * The result id for `key`, reserved now or by an earlier call with the same request. Throws
@@ -162,12 +166,4 @@ export class IdempotencyKeys {
     return deletedCount;
   }
 
-  /** The unique index on `key` must exist before the first reservation (autoIndex is off). */
-  private ready(): Promise<unknown> {
-    this.indexes ??= this.model.createIndexes().catch((err: unknown) => {
-      this.indexes = null;
-      throw err;
-    });
-    return this.indexes;
-  }
 }

@@ -2,6 +2,7 @@ import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apoll
 import { GraphQLError, type FormattedExecutionResult } from 'graphql';
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { appError, ErrorCode, isDuplicateKey } from '../platform/errors';
+import { indexesOnce } from '../platform/indexes';
 import {
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -82,13 +83,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class IdempotencyStore {
   private readonly ttlMs: number;
-  private indexes: Promise<unknown> | null = null;
+  private readonly ready: () => Promise<unknown>;
 
   constructor(
     private readonly model: Model<RecordDoc>,
     private readonly opts: IdempotencyStoreOptions,
   ) {
     this.ttlMs = opts.ttlMs ?? IDEMPOTENCY_TTL_MS;
+    this.ready = indexesOnce(model);
   }
 
   static open(conn: Connection, opts: IdempotencyStoreOptions): IdempotencyStore {
@@ -150,13 +152,6 @@ export class IdempotencyStore {
     return deletedCount;
   }
 
-  private ready(): Promise<unknown> {
-    this.indexes ??= this.model.createIndexes().catch((err: unknown) => {
-      this.indexes = null;
-      throw err;
-    });
-    return this.indexes;
-  }
 }
 
 /** The HTTP status an error thrown before execution answers with (Apollo's default there is 500). */
