@@ -58,6 +58,8 @@ const schema = z.object({
   /** How often the analytics job recomputes the materialised reports. */
   ANALYTICS_REFRESH_SECONDS: z.coerce.number().int().min(1).default(300),
   MEDICATION_REMINDER_EVERY_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
+  /** How often due appointment reminders are looked for and sent (one job, in batches). */
+  REMINDER_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   /** Fault injection for tests only: a notifications worker pauses this long before delivering. */
   NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS: z.coerce.number().int().min(0).default(0),
   /** Interface subgraphs listen on: loopback by default, 0.0.0.0 inside containers. */

@@ -9,7 +9,8 @@ import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
 import type { NotificationDoc } from '../subgraphs/notifications/model';
 import { notificationsSubgraph } from '../subgraphs/notifications/index';
-import { MAX_JOB_ATTEMPTS } from '../subgraphs/notifications/jobs';
+import { MAX_JOB_ATTEMPTS, REMINDER_JOB } from '../subgraphs/notifications/jobs';
+import { dueHourOf, type ReminderDoc } from '../subgraphs/notifications/reminders';
 import { reminderTime } from '../subgraphs/notifications/templates';
 import { patientsSubgraph } from '../subgraphs/patients/index';
 import { startRouter } from '../router/server';
@@ -27,9 +28,10 @@ const WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'
 
 const notifications = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, 'notifications')).collection<NotificationDoc>('notifications');
 const jobs = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, JOBS_DB)).collection('agendaJobs');
+const reminders = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, 'notifications')).collection<ReminderDoc>('reminders');
 
 async function startWorker(overrides: Partial<Config> = {}): Promise<RunningSubgraph> {
-  return startSubgraph(notificationsSubgraph, { port: 0, config: { ...graph.cfg, ...overrides }, logger: silentLog });
+  return startSubgraph(notificationsSubgraph, { port: 0, config: { ...graph.cfg, REMINDER_POLL_SECONDS: 1, ...overrides }, logger: silentLog });
 }
 
 async function doctor(tz = 'Europe/Berlin'): Promise<string> {
@@ -92,31 +94,53 @@ describe('reminders', () => {
     const d = await doctor('Europe/Berlin');
     const p = await patient({ phone: '+4915112340077', timeZone: 'Europe/Berlin' });
     const appt = await book(p, d, 60);
-    const job = await waitFor(() => jobs().findOne({ name: 'notifications.reminder', 'data.appointmentId': appt.id }));
-    expect(new Date(job.nextRunAt as Date).toISOString()).toBe(reminderTime(new Date(appt.start), 'Europe/Berlin').toISOString());
+    const planned = await waitFor(() => reminders().findOne({ _id: appt.id }));
+    expect(planned.dueAt.toISOString()).toBe(reminderTime(new Date(appt.start), 'Europe/Berlin').toISOString());
+    expect(planned).toMatchObject({ zone: 'Europe/Berlin', attempts: 0 });
+    expect(planned.start.toISOString()).toBe(appt.start);
 
-    // Move it by a day: the job moves with it.
+    // Move it by a day: the reminder moves with it.
     const later = await book(await patient({ phone: '+4915112340078' }), d, 90);
     await gql(`mutation { cancelAppointment(id: "${later.id}", reason: "free the slot") { id } }`);
     const slotEnd = new Date(new Date(later.start).getTime() + 1_800_000).toISOString();
     await gql(`mutation { rescheduleAppointment(id: "${appt.id}", start: "${later.start}", end: "${slotEnd}") { id } }`);
-    await waitFor(async () => {
-      const j = await jobs().findOne({ name: 'notifications.reminder', 'data.appointmentId': appt.id });
-      return j && (j.data as { start: string }).start === later.start;
+    const moved = await waitFor(async () => {
+      const r = await reminders().findOne({ _id: appt.id });
+      return r && r.start.toISOString() === later.start && r;
     });
+    expect(moved.dueAt.toISOString()).toBe(reminderTime(new Date(later.start), 'Europe/Berlin').toISOString());
 
     // Time control: make the reminder due now instead of sleeping a day.
-    await jobs().updateOne({ name: 'notifications.reminder', 'data.appointmentId': appt.id }, { $set: { nextRunAt: new Date() } });
+    const now = new Date();
+    await reminders().updateOne({ _id: appt.id }, { $set: { dueAt: now, dueHour: dueHourOf(now) } });
     const reminder = await waitFor(() => notifications().findOne({ appointmentId: appt.id, kind: 'APPOINTMENT_REMINDER' }));
-    expect(reminder).toMatchObject({ channel: 'SMS', to: '+4915112340077' });
+    expect(reminder).toMatchObject({ channel: 'SMS', to: '+4915112340077', dedupeKey: `reminder:${appt.id}:${later.start}` });
     const sent = await waitFor(() => notifications().findOne({ _id: reminder._id, status: 'SENT' }));
     expect(sent.message).toMatch(/^Reminder for Paula: tomorrow, /);
+    expect(sent.deliveries).toBe(1);
+    // Handled: the pending reminder is gone, and it was sent once.
+    await waitFor(async () => (await reminders().countDocuments({ _id: appt.id })) === 0);
+    expect(await notifications().countDocuments({ appointmentId: appt.id, kind: 'APPOINTMENT_REMINDER' })).toBe(1);
 
     // Cancelling drops a planned reminder.
     const third = await book(await patient({ phone: '+4915112340079' }), d, 70);
-    await waitFor(() => jobs().findOne({ name: 'notifications.reminder', 'data.appointmentId': third.id }));
+    await waitFor(() => reminders().findOne({ _id: third.id }));
     await gql(`mutation { cancelAppointment(id: "${third.id}", reason: "no longer needed") { id } }`);
-    await waitFor(async () => (await jobs().countDocuments({ name: 'notifications.reminder', 'data.appointmentId': third.id })) === 0);
+    await waitFor(async () => (await reminders().countDocuments({ _id: third.id })) === 0);
+  });
+
+  it('moves reminder jobs of an older installation into the reminders collection at start-up', async () => {
+    await worker!.stop();
+    const appt = await book(await patient({ phone: '+4915112340080' }), await doctor(), 80);
+    const at = reminderTime(new Date(appt.start), 'America/New_York');
+    await jobs().insertOne({ name: REMINDER_JOB, data: { appointmentId: appt.id, start: appt.start, zone: 'America/New_York' }, type: 'normal', priority: 0, nextRunAt: at });
+    await jobs().insertOne({ name: REMINDER_JOB, data: { appointmentId: '65a0000000000000000000bb', start: appt.start, zone: 'UTC' }, type: 'normal', priority: 0, nextRunAt: null, lastFinishedAt: new Date() });
+    worker = await startWorker();
+    await waitFor(async () => (await jobs().countDocuments({ name: REMINDER_JOB })) === 0);
+    const r = await reminders().findOne({ _id: appt.id });
+    // The booking's own confirmation may have planned it first (same time, patient zone Berlin): kept as it was.
+    expect(r!.start.toISOString()).toBe(appt.start);
+    expect(await reminders().countDocuments({ _id: '65a0000000000000000000bb' })).toBe(0);
   });
 
   it('computes "one day before" on the wall clock across a daylight-saving change', () => {
@@ -159,8 +183,14 @@ describe('faulty data', () => {
     const filter = { name: 'notifications.appointment-event', 'data.appointmentId': appt.id };
     await waitFor(() => jobs().findOne(filter));
     await jobs().updateOne(filter, { $set: { 'data.attempt': MAX_JOB_ATTEMPTS } });
+    // Its reminder too, fallen due over an hour ago: the first failure gives it up.
+    const dueAt = new Date(Date.now() - 2 * 3_600_000);
+    await reminders().insertOne({ _id: appt.id, start: new Date(appt.start), zone: 'Europe/Berlin', dueAt, dueHour: dueHourOf(dueAt), attempts: 0 });
     worker = await startWorker({ SUBGRAPH_PATIENTS_URL: 'http://127.0.0.1:9/graphql' });
-    const failed = await waitFor(() => notifications().findOne({ appointmentId: appt.id, status: 'FAILED' }), 30_000);
+    const reminderFailed = await waitFor(() => notifications().findOne({ appointmentId: appt.id, kind: 'APPOINTMENT_REMINDER', status: 'FAILED' }), 30_000);
+    expect(reminderFailed.failureReason).toMatch(/^Not sent: gave up after 1 attempt \(The patients service is unavailable/);
+    await waitFor(async () => (await reminders().countDocuments({ _id: appt.id })) === 0);
+    const failed = await waitFor(() => notifications().findOne({ appointmentId: appt.id, kind: 'APPOINTMENT_CONFIRMED', status: 'FAILED' }), 30_000);
     expect(failed.failureReason).toMatch(new RegExp(`^Not sent: gave up after ${MAX_JOB_ATTEMPTS} attempts \\(The patients service is unavailable`));
     expect(failed).toMatchObject({ kind: 'APPOINTMENT_CONFIRMED', patientId: p, deliveries: 0 });
     await worker.stop();

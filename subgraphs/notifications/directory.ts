@@ -40,6 +40,13 @@ export class Directory {
     return Types.ObjectId.isValid(id) ? this.appointmentsCol.findOne({ _id: new Types.ObjectId(id) }) : Promise.resolve(null);
   }
 
+  /** Many appointments by id in one index-served read (due reminders). */
+  async appointments(ids: string[]): Promise<Map<string, AppointmentDoc>> {
+    const valid = ids.filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
+    const found = valid.length ? await this.appointmentsCol.find({ _id: { $in: valid } }).toArray() : [];
+    return new Map(found.map((a) => [String(a._id), a]));
+  }
+
   /** Scheduled appointments starting in [from, to): the reminder sweep's safety net. */
   upcoming(from: Date, to: Date): Promise<AppointmentDoc[]> {
     return this.appointmentsCol.find({ status: 'SCHEDULED', start: { $gte: from, $lt: to } }).limit(5000).toArray();
@@ -55,6 +62,20 @@ export class Directory {
     const unique = [...new Set(ids)];
     const found = unique.length ? await this.client.entities<PatientContact>('patients', 'Patient', unique, 'id timeZone', requestId) : [];
     return new Map(unique.map((id, i) => [id, found[i]?.timeZone ?? null]));
+  }
+
+  /** Many patients in one call: id → contact (absent when the record no longer exists). */
+  async patients(ids: string[], requestId: string): Promise<Map<string, PatientContact>> {
+    const unique = [...new Set(ids)];
+    const found = unique.length ? await this.client.entities<PatientContact>('patients', 'Patient', unique, 'id firstName phone email timeZone', requestId) : [];
+    return new Map(found.flatMap((p, i) => (p ? [[unique[i], p] as const] : [])));
+  }
+
+  /** Many doctors in one call: id → card. */
+  async doctors(ids: string[], requestId: string): Promise<Map<string, DoctorCard>> {
+    const unique = [...new Set(ids)];
+    const found = unique.length ? await this.client.entities<DoctorCard>('doctors', 'Doctor', unique, 'id name specialty', requestId) : [];
+    return new Map(found.flatMap((d, i) => (d ? [[unique[i], d] as const] : [])));
   }
 
   async doctor(id: string, requestId: string): Promise<DoctorCard | null> {

@@ -11,6 +11,7 @@ import { Directory } from './directory';
 import { deliveryLeaseMs, NotificationJobs } from './jobs';
 import { MedicationReminders } from './medicationReminders';
 import { createNotificationModels } from './model';
+import { createReminderStore } from './reminders';
 import { resolvers } from './resolvers';
 import { Sender } from './sender';
 import { NotificationService, type Context } from './service';
@@ -30,7 +31,8 @@ export const notificationsSubgraph: SubgraphDefinition<Context> = {
     });
     const directory = new Directory(conn, cfg, new ServiceClient(cfg, 'notifications'));
     const medicationReminders = new MedicationReminders(conn, cfg, directory, sender);
-    const agenda = await startAgenda(cfg, 'notifications', log, (a) => new NotificationJobs(a, directory, sender, cfg, log, medicationReminders).define(), {
+    const reminders = await createReminderStore(conn);
+    const agenda = await startAgenda(cfg, 'notifications', log, (a) => new NotificationJobs(a, directory, sender, cfg, log, medicationReminders, reminders).define(), {
       purgeFinished: true,
     });
     onStop(() => stopAgenda(agenda));

@@ -4,13 +4,22 @@ import { backoffSeconds } from '../../platform/jobs';
 import { NOTIFY_APPOINTMENT_EVENT, NOTIFY_LOW_STOCK } from '../../platform/jobNames';
 import type { Logger } from '../../platform/logger';
 import type { AppointmentDoc } from '../appointments/model';
-import type { Directory } from './directory';
+import type { DoctorCard, Directory, PatientContact } from './directory';
 import type { MedicationReminders } from './medicationReminders';
 import type { Kind } from './model';
+import type { ReminderDoc, ReminderStore } from './reminders';
 import { RetryLater, type Sender } from './sender';
 import * as t from './templates';
 
+/** The former one-job-per-reminder name: only read (and emptied) by the migration at start-up. */
 export const REMINDER_JOB = 'notifications.reminder';
+/** The one recurring job that sends due reminders in batches (every REMINDER_POLL_SECONDS). */
+export const REMINDERS_DUE_JOB = 'notifications.reminders-due';
+/** A reminder that still fails this long after it fell due is given up (recorded FAILED). */
+export const REMINDER_GIVE_UP_MS = 3_600_000;
+/** Reminders sent at a time, and read (with their appointments and people) at a time. */
+const REMINDERS_AT_A_TIME = 10;
+const REMINDER_BATCH = 200;
 export const REMINDER_SWEEP_JOB = 'notifications.reminder-sweep';
 export const MEDICATION_REMINDERS_JOB = 'notifications.medication-reminders';
 /** Backoff 5 s, 10 s, … capped at 10 minutes: twelve attempts keep trying for about an hour. */
@@ -80,6 +89,22 @@ function retrying(log: Logger, body: (data: Data) => Promise<void>, giveUp: (dat
   };
 }
 
+/** What a batch of due reminders needs, read in three calls instead of three per reminder. */
+interface Prefetched {
+  appointments: Map<string, AppointmentDoc>;
+  patients: Map<string, PatientContact>;
+  doctors: Map<string, DoctorCard>;
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
 const KIND_OF_EVENT: Record<string, { kind: Kind; render: (f: t.VisitFacts) => string }> = {
   APPOINTMENT_BOOKED: { kind: 'APPOINTMENT_CONFIRMED', render: t.appointmentConfirmed },
   APPOINTMENT_RESCHEDULED: { kind: 'APPOINTMENT_RESCHEDULED', render: t.appointmentRescheduled },
@@ -94,6 +119,7 @@ export class NotificationJobs {
     private readonly cfg: Config,
     private readonly log: Logger,
     private readonly medicationReminders: MedicationReminders,
+    private readonly reminders: ReminderStore,
   ) {}
 
   /**
@@ -109,11 +135,21 @@ export class NotificationJobs {
     const { agenda, log } = this;
     const delivery = { concurrency: JOBS_AT_A_TIME, lockLimit: JOBS_AT_A_TIME, lockLifetime: deliveryLeaseMs(this.cfg) };
     agenda.define(NOTIFY_APPOINTMENT_EVENT, delivery, retrying(log, (d) => this.appointmentEvent(d), (d, reason) => this.appointmentEventFailed(d, reason)));
-    agenda.define(REMINDER_JOB, delivery, retrying(log, (d) => this.reminder(d), (d, reason) => this.reminderFailed(d, reason)));
     agenda.define(NOTIFY_LOW_STOCK, delivery, retrying(log, (d) => this.lowStock(d), (d, reason) => this.lowStockFailed(d, reason)));
+    // Due reminders: one job, one worker at a time, a bounded share of its lock per run (the rest is
+    // left to the next run), so a lock never runs out under a run and another worker takes over
+    // a dead one's share one lock lifetime later.
+    const lease = deliveryLeaseMs(this.cfg);
+    agenda.define(REMINDERS_DUE_JOB, { concurrency: 1, lockLimit: 1, lockLifetime: lease }, async () => {
+      await this.remindersDue(0.8 * lease);
+    });
+    await agenda.every(`${this.cfg.REMINDER_POLL_SECONDS} seconds`, REMINDERS_DUE_JOB);
+    await this.migrateReminderJobs().catch((err: Error) => log.error({ err: err.message }, 'reminder jobs not migrated; the next start tries again'));
     agenda.define(REMINDER_SWEEP_JOB, async () => {
       // The same safety net for messages: one stored but left QUEUED (its job gave up or was lost) goes out now.
-      const results = await Promise.allSettled([this.reminderSweep(), this.sender.redeliverStale()]);
+      // Reminders overdue for longer than the due poll looks back (days of downtime) are handled here.
+      const overdue = async () => this.remindersDue(0.8 * this.cfg.JOB_LOCK_LIFETIME_MS, () => this.reminders.overdue());
+      const results = await Promise.allSettled([this.reminderSweep(), this.sender.redeliverStale(), overdue()]);
       for (const r of results) if (r.status === 'rejected') throw r.reason;
     });
     await agenda.every('10 minutes', REMINDER_SWEEP_JOB);
@@ -131,6 +167,23 @@ export class NotificationJobs {
     await this.sender.fail({ dedupeKey: `event:${String(d.eventId)}`, kind: spec.kind, channel: 'EMAIL', patientId: a?.patientId, message: '(not sent)', appointmentId: String(d.appointmentId) }, reason);
   }
 
+  /**
+   * Older installations planned one Agenda job per reminder: those still to run become documents
+   * of the reminders collection (kept if one is there already), and all of them are deleted.
+   * Idempotent, so several workers starting at once do no harm.
+   */
+  private async migrateReminderJobs(): Promise<void> {
+    // Only those still to run (Agenda's Job reads a missing nextRunAt as "now": ask the database).
+    const old = await this.agenda.jobs({ name: REMINDER_JOB, nextRunAt: { $ne: null } });
+    for (const job of old) {
+      const d = job.attrs.data as Data;
+      if (!job.attrs.nextRunAt || typeof d.appointmentId !== 'string' || typeof d.start !== 'string') continue;
+      await this.reminders.plan(d.appointmentId, new Date(d.start), String(d.zone ?? this.cfg.CLINIC_TIME_ZONE), job.attrs.nextRunAt, true);
+    }
+    const deleted = await this.agenda.cancel({ name: REMINDER_JOB });
+    if (deleted) this.log.info({ moved: old.length, deleted }, 'reminder jobs moved to the reminders collection');
+  }
+
   private async reminderFailed(d: Data, reason: string): Promise<void> {
     const a = await this.directory.appointment(String(d.appointmentId));
     if (!a || a.status !== 'SCHEDULED' || a.start.toISOString() !== d.start) return; // no reminder was due any more
@@ -144,8 +197,16 @@ export class NotificationJobs {
   }
 
   /** People and facts of one appointment; null (after recording a FAILED notice) when it cannot be sent. */
-  private async facts(a: AppointmentDoc, dedupeKey: string, kind: Kind, requestId: string): Promise<{ facts: t.VisitFacts; phone: string | null; email: string | null } | null> {
-    const [patient, doctor] = await Promise.all([this.directory.patient(a.patientId, requestId), this.directory.doctor(a.doctorId, requestId)]);
+  private async facts(
+    a: AppointmentDoc,
+    dedupeKey: string,
+    kind: Kind,
+    requestId: string,
+    pre?: Prefetched,
+  ): Promise<{ facts: t.VisitFacts; phone: string | null; email: string | null } | null> {
+    const [patient, doctor] = pre
+      ? [pre.patients.get(a.patientId) ?? null, pre.doctors.get(a.doctorId) ?? null]
+      : await Promise.all([this.directory.patient(a.patientId, requestId), this.directory.doctor(a.doctorId, requestId)]);
     if (!patient) {
       await this.sender.fail({ dedupeKey, kind, channel: 'SMS', patientId: a.patientId, message: '(not sent)', appointmentId: String(a._id) }, 'The patient record no longer exists');
       return null;
@@ -186,26 +247,89 @@ export class NotificationJobs {
         appointmentId: String(a._id),
       });
     }
-    if (type === 'APPOINTMENT_CANCELLED') await this.agenda.cancel({ name: REMINDER_JOB, 'data.appointmentId': String(a._id) });
+    if (type === 'APPOINTMENT_CANCELLED') await this.reminders.drop(String(a._id));
     else if (a.status === 'SCHEDULED') await this.scheduleReminder(a, found?.facts.zone ?? this.cfg.CLINIC_TIME_ZONE, false);
   }
 
-  /** One reminder job per appointment; moved when the appointment moves (insertOnly=false). */
+  /** One pending reminder per appointment; moved when the appointment moves (insertOnly=false). */
   async scheduleReminder(a: AppointmentDoc, zone: string, insertOnly: boolean): Promise<void> {
     const at = t.reminderTime(a.start, zone);
     if (at.getTime() <= Date.now()) return; // booked less than a day ahead: the confirmation says it all
-    const job = this.agenda.create(REMINDER_JOB, { appointmentId: String(a._id), start: a.start.toISOString(), zone });
-    job.unique({ 'data.appointmentId': String(a._id) }, { insertOnly });
-    job.schedule(at);
-    await job.save();
+    await this.reminders.plan(String(a._id), a.start, zone, at, insertOnly);
   }
 
-  /** Sends the reminder unless the appointment was cancelled or moved since the job was planned. */
-  private async reminder(d: Data): Promise<void> {
-    const a = await this.directory.appointment(String(d.appointmentId));
-    const dedupeKey = `reminder:${String(d.appointmentId)}:${String(d.start)}`;
-    if (!a || a.status !== 'SCHEDULED' || a.start.toISOString() !== d.start) return;
-    const found = await this.facts(a, dedupeKey, 'APPOINTMENT_REMINDER', `reminder-${String(a._id)}`);
+  /**
+   * Sends the due reminders, REMINDERS_AT_A_TIME at once, batch after batch, until none is left
+   * or `budgetMs` is used (the rest is the next run's); returns how many were handled. Each is
+   * deleted once handled: sent, obsolete, or given up and recorded FAILED. Safe to kill at any
+   * point and to run on two workers at once: a reminder found again is sent under the same dedupe
+   * key, which the Sender stores and delivers once (unique key + claim), and then deleted.
+   */
+  async remindersDue(budgetMs: number, load: () => Promise<ReminderDoc[]> = () => this.reminders.due()): Promise<number> {
+    const deadline = Date.now() + budgetMs;
+    const seen = new Set<string>();
+    let handled = 0;
+    while (Date.now() < deadline) {
+      const now = Date.now();
+      const batch = (await load()).filter((r) => !seen.has(r._id) && (!r.retryAt || r.retryAt.getTime() <= now)).slice(0, REMINDER_BATCH);
+      if (!batch.length) break;
+      for (const r of batch) seen.add(r._id);
+      const pre = await this.prefetch(batch).catch((err: Error) => {
+        this.log.warn({ err: err.message }, 'reminder batch not prefetched; reading one by one');
+        return undefined;
+      });
+      await eachLimited(batch, REMINDERS_AT_A_TIME, async (r) => {
+        if (Date.now() >= deadline) return;
+        if (await this.handleReminder(r, pre)) handled++;
+      });
+    }
+    return handled;
+  }
+
+  private async prefetch(batch: ReminderDoc[]): Promise<Prefetched> {
+    const appointments = await this.directory.appointments(batch.map((r) => r._id));
+    const list = [...appointments.values()];
+    const [patients, doctors] = await Promise.all([
+      this.directory.patients(list.map((a) => a.patientId), 'reminders-due'),
+      this.directory.doctors(list.map((a) => a.doctorId), 'reminders-due'),
+    ]);
+    return { appointments, patients, doctors };
+  }
+
+  /** One due reminder: true when it is done with (and deleted), false when it stays for a later try. */
+  private async handleReminder(r: ReminderDoc, pre: Prefetched | undefined): Promise<boolean> {
+    const d = { appointmentId: r._id, start: r.start.toISOString() };
+    const attempts = r.attempts + 1;
+    try {
+      await this.reminder(d, pre);
+      await this.reminders.done(r);
+      return true;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (isFinalAnswer(err) || Date.now() - r.dueAt.getTime() > REMINDER_GIVE_UP_MS) {
+        this.log.error({ appointmentId: r._id, attempts, err: message }, 'reminder gave up');
+        try {
+          await this.reminderFailed(d, `Not sent: gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} (${message})`);
+          await this.reminders.done(r);
+          return true;
+        } catch (failErr) {
+          this.log.error({ appointmentId: r._id, err: (failErr as Error).message }, 'reminder gave up, failure not recorded; retrying later');
+        }
+      } else {
+        this.log.warn({ appointmentId: r._id, attempts, err: message }, 'reminder will be retried');
+      }
+      const at = err instanceof RetryLater && err.retryAt ? err.retryAt : new Date(Date.now() + backoffSeconds(attempts) * 1000);
+      await this.reminders.failed(r, message, at).catch((e: Error) => this.log.warn({ appointmentId: r._id, err: e.message }, 'reminder failure not counted'));
+      return false;
+    }
+  }
+
+  /** Sends the reminder unless the appointment was cancelled, moved or has begun since it was planned. */
+  private async reminder(d: { appointmentId: string; start: string }, pre?: Prefetched): Promise<void> {
+    const a = pre ? (pre.appointments.get(d.appointmentId) ?? null) : await this.directory.appointment(d.appointmentId);
+    const dedupeKey = `reminder:${d.appointmentId}:${d.start}`;
+    if (!a || a.status !== 'SCHEDULED' || a.start.toISOString() !== d.start || a.start.getTime() <= Date.now()) return;
+    const found = await this.facts(a, dedupeKey, 'APPOINTMENT_REMINDER', `reminder-${String(a._id)}`, pre);
     if (!found) return;
     await this.sender.send({
       dedupeKey,
