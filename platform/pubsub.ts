@@ -62,8 +62,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Publishes into one ordered stream shared by every process. Each event's `_id` is the newest
  * stored `_id` + 1, claimed by the insert itself (the `_id` index is unique: of two publishers
- * that read the same newest, one insert wins and the other reads again and takes the next
- * number). So event N is stored only once N−1 is visible, the numbers grow in storage order and
+ * that try the same number, one insert wins and the other tries the next one). So event N is
+ * stored only once N−1 is stored, the numbers grow in storage order and
  * never go backwards, and a reader that has seen N resumes with `_id > N` without skipping any
  * (works on MongoDB 7 and FerretDB 1.24 alike: an insert against a unique index is atomic on both).
  */
@@ -86,18 +86,22 @@ export class Publisher {
 
   private async store(topic: string, data: Record<string, unknown>): Promise<void> {
     const deadline = Date.now() + PUBLISH_WAIT_MS;
+    // The number after the one this process stored last, or after the newest stored.
+    let seq = this.next > 0 ? this.next : (await newestSeq(this.collection)) + 1;
     for (let attempt = 0; attempt === 0 || Date.now() < deadline; attempt++) {
-      // The number after the one this process stored last is a good first guess; a clash reads the newest.
-      const seq = attempt === 0 && this.next > 0 ? this.next : (await newestSeq(this.collection)) + 1;
       try {
         await this.collection.insertOne({ _id: seq, topic, at: new Date(), data });
         this.next = seq + 1;
         return;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
+        // `seq` is stored (the clash proves it), so the next number is free of gaps: try it. Not
+        // a re-read of the newest: under load FerretDB's natural order can name an older one
+        // (equal record ids) and every retry would then clash on the same number.
+        seq++;
         this.next = 0;
-        // Many publishers at once: spread the next tries out so one of them wins each round.
-        if (attempt > 0) await sleep(Math.random() * Math.min(2 * attempt, 50));
+        // Many publishers at once: spread the tries out so one of them wins each round.
+        if (attempt > 2) await sleep(Math.random() * Math.min(attempt, 20));
       }
     }
     throw new Error(`live event not published: other publishers kept taking the next number for ${PUBLISH_WAIT_MS / 1000} s`);
