@@ -1,4 +1,5 @@
 import { Agenda, type Job } from 'agenda';
+import { Job as AgendaJob } from 'agenda/dist/job';
 import { dbName, type Config } from './config';
 import type { Logger } from './logger';
 
@@ -19,6 +20,37 @@ export function uriWithDb(uri: string, db: string): string {
  * interval from config. Failed jobs are logged; `stop()` unlocks running jobs so another
  * instance takes them over.
  */
+/** Errors of a database that is away for a moment (restart, failover): the driver reconnects by itself. */
+const CONNECTIVITY = /^Mongo(Network|NetworkTimeout|PoolCleared|ServerSelection)Error$/;
+export const JOB_SAVE_WAIT_MS = 60_000;
+
+/**
+ * Agenda 5 writes a job's bookkeeping (`save`) at the start of a run inside an async Promise
+ * executor: when the database is away at that moment the rejection is unhandled (the process
+ * exits; seen as `MongoNetworkError: connect ECONNREFUSED` in bench:load when the database was
+ * killed) and the run never settles, so it holds one of its name's concurrency slots for good.
+ * Every save of every job therefore waits for a database that is away for a moment (up to
+ * JOB_SAVE_WAIT_MS), as the driver's own reconnect does; other errors, and a closed connection at
+ * shutdown, fail at once. Installed once per process.
+ */
+function saveWaitsForTheDatabase(): void {
+  const proto = AgendaJob.prototype as AgendaJob & { healthsyncSaveWaits?: true };
+  if (proto.healthsyncSaveWaits) return;
+  const save = proto.save;
+  proto.save = async function (this: AgendaJob) {
+    const deadline = Date.now() + JOB_SAVE_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await save.call(this);
+      } catch (err) {
+        if (!CONNECTIVITY.test((err as Error).name) || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2_000)));
+      }
+    }
+  };
+  proto.healthsyncSaveWaits = true;
+}
+
 export async function startAgenda(
   cfg: Config,
   service: string,
@@ -26,6 +58,7 @@ export async function startAgenda(
   define: (agenda: Agenda) => void | Promise<void>,
   opts: { purgeFinished?: boolean } = {},
 ): Promise<Agenda> {
+  saveWaitsForTheDatabase();
   const agenda = new Agenda({
     name: `${service}-${process.pid}`,
     db: { address: uriWithDb(cfg.MONGODB_URI!, dbName(cfg, JOBS_DB)), collection: 'agendaJobs' },
