@@ -8,7 +8,7 @@ import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgrap
 import { access } from './access';
 import { LogChannel } from './channels';
 import { Directory } from './directory';
-import { deliveryLeaseMs, NotificationJobs } from './jobs';
+import { deliveryLeaseMs, NotificationJobs, reminderLeaseMs } from './jobs';
 import { MedicationReminders } from './medicationReminders';
 import { createNotificationModels } from './model';
 import { createReminderStore } from './reminders';
@@ -24,15 +24,14 @@ export const notificationsSubgraph: SubgraphDefinition<Context> = {
   async setup(conn, log, cfg, onStop) {
     const models = await createNotificationModels(conn);
     const live = await Publisher.open(conn, dbName(cfg, EVENTS_DB));
-    const sender = new Sender(models.Notification, new LogChannel(log), live, log, {
-      claimMs: deliveryLeaseMs(cfg),
-      maxAttempts: cfg.NOTIFY_MAX_ATTEMPTS,
-      pauseBeforeSendMs: cfg.NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS,
-    });
+    const channel = new LogChannel(log);
+    const senderOptions = { claimMs: deliveryLeaseMs(cfg), maxAttempts: cfg.NOTIFY_MAX_ATTEMPTS, pauseBeforeSendMs: cfg.NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS };
+    const sender = new Sender(models.Notification, channel, live, log, senderOptions);
+    const reminderSender = new Sender(models.Notification, channel, live, log, { ...senderOptions, claimMs: reminderLeaseMs(cfg) });
     const directory = new Directory(conn, cfg, new ServiceClient(cfg, 'notifications'));
     const medicationReminders = new MedicationReminders(conn, cfg, directory, sender);
     const reminders = await createReminderStore(conn);
-    const agenda = await startAgenda(cfg, 'notifications', log, (a) => new NotificationJobs(a, directory, sender, cfg, log, medicationReminders, reminders).define(), {
+    const agenda = await startAgenda(cfg, 'notifications', log, (a) => new NotificationJobs(a, directory, sender, cfg, log, medicationReminders, reminders, reminderSender).define(), {
       purgeFinished: true,
     });
     onStop(() => stopAgenda(agenda));

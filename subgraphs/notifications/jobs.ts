@@ -18,8 +18,16 @@ export const REMINDERS_DUE_JOB = 'notifications.reminders-due';
 /** A reminder that still fails this long after it fell due is given up (recorded FAILED). */
 export const REMINDER_GIVE_UP_MS = 3_600_000;
 /** Reminders sent at a time, and read (with their appointments and people) at a time. */
-const REMINDERS_AT_A_TIME = 10;
+const REMINDERS_AT_A_TIME = 16;
 const REMINDER_BATCH = 200;
+
+/**
+ * The due-reminders job's lock, and the claim on each reminder it sends: at most 20 s (a send takes
+ * about a second under load), so a worker killed mid-batch holds up the rest for no longer than that.
+ */
+export function reminderLeaseMs(cfg: Pick<Config, 'JOB_LOCK_LIFETIME_MS'>): number {
+  return Math.min(deliveryLeaseMs(cfg), 20_000);
+}
 export const REMINDER_SWEEP_JOB = 'notifications.reminder-sweep';
 export const MEDICATION_REMINDERS_JOB = 'notifications.medication-reminders';
 /** Backoff 5 s, 10 s, … capped at 10 minutes: twelve attempts keep trying for about an hour. */
@@ -120,6 +128,8 @@ export class NotificationJobs {
     private readonly log: Logger,
     private readonly medicationReminders: MedicationReminders,
     private readonly reminders: ReminderStore,
+    /** The Sender for reminders: claims of reminderLeaseMs. */
+    private readonly reminderSender: Sender,
   ) {}
 
   /**
@@ -136,12 +146,19 @@ export class NotificationJobs {
     const delivery = { concurrency: JOBS_AT_A_TIME, lockLimit: JOBS_AT_A_TIME, lockLifetime: deliveryLeaseMs(this.cfg) };
     agenda.define(NOTIFY_APPOINTMENT_EVENT, delivery, retrying(log, (d) => this.appointmentEvent(d), (d, reason) => this.appointmentEventFailed(d, reason)));
     agenda.define(NOTIFY_LOW_STOCK, delivery, retrying(log, (d) => this.lowStock(d), (d, reason) => this.lowStockFailed(d, reason)));
-    // Due reminders: one job, one worker at a time, a bounded share of its lock per run (the rest is
-    // left to the next run), so a lock never runs out under a run and another worker takes over
-    // a dead one's share one lock lifetime later.
-    const lease = deliveryLeaseMs(this.cfg);
-    agenda.define(REMINDERS_DUE_JOB, { concurrency: 1, lockLimit: 1, lockLifetime: lease }, async () => {
-      await this.remindersDue(0.8 * lease);
+    // Due reminders: one job, one worker at a time, a bounded share of its lock per run, so a lock
+    // never runs out under a run (70%: sends under way finish after the budget) and another worker
+    // takes over a dead one's share one (short) lock lifetime later. A run that stopped with
+    // reminders left asks for the next run at once.
+    const lease = reminderLeaseMs(this.cfg);
+    // No concurrency 1 / lockLimit 1: there is one job document, which a worker cannot run twice at
+    // once anyway, and Agenda leaks a slot when a job's final save fails (a busy database): with
+    // one slot the worker would never run the job again.
+    agenda.define(REMINDERS_DUE_JOB, { lockLifetime: lease }, async (job: Job) => {
+      const started = Date.now();
+      const { handled, left } = await this.remindersDue(0.7 * lease);
+      if (handled) log.info({ handled, left, ms: Date.now() - started }, 'due reminders handled');
+      if (left) job.attrs.nextRunAt = new Date();
     });
     await agenda.every(`${this.cfg.REMINDER_POLL_SECONDS} seconds`, REMINDERS_DUE_JOB);
     await this.migrateReminderJobs().catch((err: Error) => log.error({ err: err.message }, 'reminder jobs not migrated; the next start tries again'));
@@ -259,31 +276,50 @@ export class NotificationJobs {
   }
 
   /**
-   * Sends the due reminders, REMINDERS_AT_A_TIME at once, batch after batch, until none is left
-   * or `budgetMs` is used (the rest is the next run's); returns how many were handled. Each is
+   * Sends the due reminders (read once per run), REMINDERS_AT_A_TIME at once, until all are done
+   * or `budgetMs` is used (`left`: the rest is the next run's); returns how many were handled. Each is
    * deleted once handled: sent, obsolete, or given up and recorded FAILED. Safe to kill at any
    * point and to run on two workers at once: a reminder found again is sent under the same dedupe
    * key, which the Sender stores and delivers once (unique key + claim), and then deleted.
    */
-  async remindersDue(budgetMs: number, load: () => Promise<ReminderDoc[]> = () => this.reminders.due()): Promise<number> {
+  async remindersDue(budgetMs: number, load: () => Promise<ReminderDoc[]> = () => this.reminders.due()): Promise<{ handled: number; left: boolean }> {
     const deadline = Date.now() + budgetMs;
-    const seen = new Set<string>();
+    const now = Date.now();
+    const ready = (await load()).filter((r) => !r.retryAt || r.retryAt.getTime() <= now);
+    // From a random place in the list: two runs at once (Agenda's lock is not atomic on FerretDB)
+    // then mostly share the work instead of meeting each other's claims on the same reminders.
+    const from = Math.floor(Math.random() * ready.length);
+    const due = [...ready.slice(from), ...ready.slice(0, from)];
+    // Appointments and people are read per REMINDER_BATCH, when the first of the batch needs them.
+    const batches = new Map<number, Promise<Prefetched | undefined>>();
+    const prefetched = (i: number) => {
+      const n = Math.floor(i / REMINDER_BATCH);
+      if (!batches.has(n)) {
+        const batch = due.slice(n * REMINDER_BATCH, (n + 1) * REMINDER_BATCH);
+        batches.set(
+          n,
+          this.prefetch(batch).catch((err: Error) => {
+            this.log.warn({ err: err.message }, 'reminder batch not prefetched; reading one by one');
+            return undefined;
+          }),
+        );
+      }
+      return batches.get(n)!;
+    };
     let handled = 0;
-    while (Date.now() < deadline) {
-      const now = Date.now();
-      const batch = (await load()).filter((r) => !seen.has(r._id) && (!r.retryAt || r.retryAt.getTime() <= now)).slice(0, REMINDER_BATCH);
-      if (!batch.length) break;
-      for (const r of batch) seen.add(r._id);
-      const pre = await this.prefetch(batch).catch((err: Error) => {
-        this.log.warn({ err: err.message }, 'reminder batch not prefetched; reading one by one');
-        return undefined;
-      });
-      await eachLimited(batch, REMINDERS_AT_A_TIME, async (r) => {
-        if (Date.now() >= deadline) return;
-        if (await this.handleReminder(r, pre)) handled++;
-      });
-    }
-    return handled;
+    let left = false;
+    await eachLimited(
+      due.map((r, i) => ({ r, i })),
+      REMINDERS_AT_A_TIME,
+      async ({ r, i }) => {
+        if (Date.now() >= deadline) {
+          left = true;
+          return;
+        }
+        if (await this.handleReminder(r, await prefetched(i))) handled++;
+      },
+    );
+    return { handled, left };
   }
 
   private async prefetch(batch: ReminderDoc[]): Promise<Prefetched> {
@@ -331,7 +367,7 @@ export class NotificationJobs {
     if (!a || a.status !== 'SCHEDULED' || a.start.toISOString() !== d.start || a.start.getTime() <= Date.now()) return;
     const found = await this.facts(a, dedupeKey, 'APPOINTMENT_REMINDER', `reminder-${String(a._id)}`, pre);
     if (!found) return;
-    await this.sender.send({
+    await this.reminderSender.send({
       dedupeKey,
       kind: 'APPOINTMENT_REMINDER',
       channel: 'SMS',
