@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { startDatabase, type Database } from '../scripts/db';
 import { waitFor } from './helpers';
+import { spawnService, type ServiceProcess } from './serviceProcess';
 
 /**
  * The database is killed (SIGKILL) and restarted under running services whose jobs and relays poll
@@ -14,13 +13,6 @@ import { waitFor } from './helpers';
  */
 const embedded = process.env.HEALTHSYNC_TEST_DB_DIR ? describe : describe.skip;
 const SERVICES = ['appointments', 'medications', 'notifications'] as const;
-
-interface Service {
-  name: string;
-  proc: ChildProcess;
-  lines: Record<string, unknown>[];
-  url?: string;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -33,35 +25,18 @@ function freePort(): Promise<number> {
   });
 }
 
-function spawnService(name: string, uri: string): Service {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'subgraphs', name, 'index.ts')], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      MONGODB_URI: uri,
-      DB_PREFIX: `restart_${process.pid}`,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      // Poll and sweep often, so jobs are sure to be running when the database goes away.
-      JOBS_PROCESS_EVERY_MS: '100',
-      OUTBOX_SWEEP_SECONDS: '1',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+function spawnRestartService(name: (typeof SERVICES)[number], uri: string): ServiceProcess {
+  return spawnService(name, {
+    NODE_ENV: 'test',
+    MONGODB_URI: uri,
+    DB_PREFIX: `restart_${process.pid}`,
+    // Poll and sweep often, so jobs are sure to be running when the database goes away.
+    JOBS_PROCESS_EVERY_MS: '100',
+    OUTBOX_SWEEP_SECONDS: '1',
   });
-  const service: Service = { name, proc, lines: [] };
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      service.lines.push(entry);
-      if (entry.msg === 'subgraph ready') service.url = String(entry.url);
-    } catch {
-      // not a log line
-    }
-  });
-  return service;
 }
 
-async function readiness(s: Service): Promise<number | null> {
+async function readiness(s: ServiceProcess): Promise<number | null> {
   try {
     const res = await fetch(s.url!.replace(/\/graphql$/, '/ready'), { signal: AbortSignal.timeout(5_000) });
     return res.status;
@@ -74,7 +49,7 @@ embedded('services through a database restart', () => {
   const saved = process.env.MONGODB_URI;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'healthsync-db-restart-'));
   let db: Database | undefined;
-  const services: Service[] = [];
+  const services: ServiceProcess[] = [];
 
   beforeAll(() => delete process.env.MONGODB_URI);
   afterAll(async () => {
@@ -87,8 +62,8 @@ embedded('services through a database restart', () => {
   it('keeps every service running, not ready while the database is gone and ready once it is back', async () => {
     const port = await freePort();
     db = await startDatabase({ port, dataDir: dir });
-    for (const name of SERVICES) services.push(spawnService(name, db.uri));
-    const lastWords = (s: Service) => JSON.stringify(s.lines.filter((l) => Number(l.level) >= 40).slice(-3));
+    for (const name of SERVICES) services.push(spawnRestartService(name, db.uri));
+    const lastWords = (s: ServiceProcess) => JSON.stringify(s.lines.filter((l) => Number(l.level) >= 40).slice(-3));
     const exits = services.map((s) => new Promise<string>((resolve) => s.proc.once('exit', (code, signal) => resolve(`${s.name} exited (${signal ?? code}): ${lastWords(s)}`))));
     const firstExit = Promise.race(exits);
     let exited: string | null = null;

@@ -1,16 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { dbName } from '../platform/config';
 import { JOBS_DB } from '../platform/jobs';
 import { NOTIFY_APPOINTMENT_EVENT } from '../platform/jobNames';
-import { subgraphUrlEnv } from '../platform/services';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
 import type { NotificationDoc } from '../subgraphs/notifications/model';
 import { patientsSubgraph } from '../subgraphs/patients/index';
 import { startTestGraph, type TestGraph, waitFor } from './helpers';
+import { deliveredIds, notificationsWorkerEnv, spawnService, type ServiceProcess } from './serviceProcess';
 
 /**
  * Crash recovery of the confirmations under a backlog: many bookings wait for notifications, the
@@ -26,42 +23,8 @@ const gql: TestGraph['gql'] = (q, v) => graph.as(admin, q, v);
 const notifications = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, 'notifications')).collection<NotificationDoc>('notifications');
 const jobs = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, JOBS_DB)).collection('agendaJobs');
 
-/** A notifications worker in its own process; its log lines (pino JSON) are collected. */
-interface Worker {
-  proc: ChildProcess;
-  lines: Record<string, unknown>[];
-  exited: Promise<void>;
-}
-function spawnWorker(env: Record<string, string>): Worker {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'subgraphs', 'notifications', 'index.ts')], {
-    env: {
-      ...process.env,
-      MONGODB_URI: graph.cfg.MONGODB_URI,
-      DB_PREFIX: graph.cfg.DB_PREFIX,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      JOBS_PROCESS_EVERY_MS: '200',
-      [subgraphUrlEnv('patients')]: graph.subgraphs.patients!.url,
-      [subgraphUrlEnv('doctors')]: graph.subgraphs.doctors!.url,
-      [subgraphUrlEnv('accounts')]: graph.subgraphs.accounts!.url,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // not a log line
-    }
-  });
-  // 'close': the process is gone and its output read to the end.
-  const exited = new Promise<void>((resolve) => proc.once('close', () => resolve()));
-  return { proc, lines, exited };
-}
-/** Ids of the notifications a worker handed to the (simulated) channel, one per delivery. */
-const deliveredIds = (w: Worker) => w.lines.filter((l) => l.delivery === 'simulated').map((l) => String(l.notificationId));
+/** A notifications worker in its own process. */
+const spawnWorker = (env: Record<string, string>) => spawnService('notifications', { ...notificationsWorkerEnv(graph.cfg, graph.subgraphs), JOBS_PROCESS_EVERY_MS: '200', ...env });
 
 /** Books `n` appointments, one patient each, 40 a doctor; returns their ids. */
 async function bookMany(n: number): Promise<string[]> {
@@ -116,7 +79,7 @@ describe('crash in the middle of a batch', () => {
     const lease = { JOB_LOCK_LIFETIME_MS: '5000' };
     // Worker A pauses before each delivery, so the kill finds it with messages claimed and not yet sent.
     const a = spawnWorker({ ...lease, NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS: '400' });
-    let b: Worker | undefined;
+    let b: ServiceProcess | undefined;
     try {
       // Mid-batch: some sent, at least two claimed and not sent yet.
       await waitFor(async () => {

@@ -1,8 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { dbName, type Config } from '../platform/config';
 import { JOBS_DB } from '../platform/jobs';
-import { subgraphUrlEnv } from '../platform/services';
 import { startSubgraph, type RunningSubgraph } from '../platform/subgraph';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
@@ -15,6 +12,7 @@ import { reminderTime } from '../subgraphs/notifications/templates';
 import { patientsSubgraph } from '../subgraphs/patients/index';
 import { startRouter } from '../router/server';
 import { postGraphQL, silentLog, startTestGraph, type TestGraph, waitFor } from './helpers';
+import { notificationsWorkerEnv, spawnService } from './serviceProcess';
 
 /**
  * Notifications end to end: the durable hand-off from appointments, Agenda jobs, reminders in the
@@ -206,20 +204,13 @@ describe('exactly once', () => {
     const appt = await book(await patient({ email: 'once@mail.example' }), d);
 
     // Worker A: a separate process that claims the message and then hangs before delivering.
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      MONGODB_URI: graph.cfg.MONGODB_URI,
-      DB_PREFIX: graph.cfg.DB_PREFIX,
-      PORT: '0',
+    const a = spawnService('notifications', {
+      ...notificationsWorkerEnv(graph.cfg, graph.subgraphs),
       LOG_LEVEL: 'silent',
       JOBS_PROCESS_EVERY_MS: '100',
       JOB_LOCK_LIFETIME_MS: '1500',
       NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS: '60000',
-      [subgraphUrlEnv('patients')]: graph.subgraphs.patients!.url,
-      [subgraphUrlEnv('doctors')]: graph.subgraphs.doctors!.url,
-      [subgraphUrlEnv('accounts')]: graph.subgraphs.accounts!.url,
-    };
-    const a: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'subgraphs', 'notifications', 'index.ts')], { env, stdio: 'ignore' });
+    }).proc;
     try {
       const claimed = await waitFor(() => notifications().findOne({ appointmentId: appt.id, attempts: 1, status: 'QUEUED' }), 30_000);
       // Worker B runs beside it; then A dies mid-run.

@@ -1,9 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { Types } from 'mongoose';
 import { dbName } from '../platform/config';
-import { subgraphUrlEnv } from '../platform/services';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
@@ -11,6 +7,7 @@ import type { NotificationDoc } from '../subgraphs/notifications/model';
 import { dueHourOf, type ReminderDoc } from '../subgraphs/notifications/reminders';
 import { patientsSubgraph } from '../subgraphs/patients/index';
 import { startTestGraph, type TestGraph, waitFor } from './helpers';
+import { deliveredIds, notificationsWorkerEnv, spawnService, type ServiceProcess } from './serviceProcess';
 
 /**
  * Many appointment reminders falling due at once are sent in batches by one recurring job: with
@@ -28,43 +25,16 @@ const db = (service: string) => graph.subgraphs.appointments!.conn.useDb(dbName(
 const notifications = () => db('notifications').collection<NotificationDoc>('notifications');
 const reminders = () => db('notifications').collection<ReminderDoc>('reminders');
 
-interface Worker {
-  proc: ChildProcess;
-  lines: Record<string, unknown>[];
-  exited: Promise<void>;
-}
-/** A notifications worker in its own process; its log lines (pino JSON) are collected. */
-function spawnWorker(env: Record<string, string>): Worker {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'subgraphs', 'notifications', 'index.ts')], {
-    env: {
-      ...process.env,
-      MONGODB_URI: graph.cfg.MONGODB_URI,
-      DB_PREFIX: graph.cfg.DB_PREFIX,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      JOBS_PROCESS_EVERY_MS: '200',
-      REMINDER_POLL_SECONDS: '1',
-      // A short lease (the due job's lock, a message's claim): the dead worker's share is free again soon.
-      JOB_LOCK_LIFETIME_MS: '5000',
-      [subgraphUrlEnv('patients')]: graph.subgraphs.patients!.url,
-      [subgraphUrlEnv('doctors')]: graph.subgraphs.doctors!.url,
-      [subgraphUrlEnv('accounts')]: graph.subgraphs.accounts!.url,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+/** A notifications worker in its own process. */
+const spawnWorker = (env: Record<string, string>) =>
+  spawnService('notifications', {
+    ...notificationsWorkerEnv(graph.cfg, graph.subgraphs),
+    JOBS_PROCESS_EVERY_MS: '200',
+    REMINDER_POLL_SECONDS: '1',
+    // A short lease (the due job's lock, a message's claim): the dead worker's share is free again soon.
+    JOB_LOCK_LIFETIME_MS: '5000',
+    ...env,
   });
-  const lines: Record<string, unknown>[] = [];
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // not a log line
-    }
-  });
-  const exited = new Promise<void>((resolve) => proc.once('close', () => resolve()));
-  return { proc, lines, exited };
-}
-const deliveredIds = (w: Worker) => w.lines.filter((l) => l.delivery === 'simulated').map((l) => String(l.notificationId));
 
 /**
  * REMINDERS scheduled appointments starting within the next day (their reminder time is past, so
@@ -124,7 +94,7 @@ describe('many reminders due at once', () => {
 
     // Worker A pauses before each delivery, so the kill finds it with reminders claimed and not yet sent.
     const a = spawnWorker({ NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS: '400' });
-    let b: Worker | undefined;
+    let b: ServiceProcess | undefined;
     try {
       await waitFor(async () => (await sentReminders()).length >= 20 && (await notifications().countDocuments({ kind: 'APPOINTMENT_REMINDER', status: 'QUEUED', attempts: { $gte: 1 } })) >= 1, 120_000);
       b = spawnWorker({});

@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Config } from '../platform/config';
+import { subgraphUrlEnv, type SubgraphName } from '../platform/services';
+import type { RunningSubgraph } from '../platform/subgraph';
+
+/** A subgraph in a process of its own (to be killed in fault tests), its log lines (pino JSON) collected. */
+export interface ServiceProcess {
+  name: SubgraphName;
+  proc: ChildProcess;
+  lines: Record<string, unknown>[];
+  /** Its GraphQL URL, once it logged "subgraph ready". */
+  url?: string;
+  /** Settles on 'close': the process is gone and its output read to the end. */
+  exited: Promise<void>;
+}
+
+/** Starts `subgraphs/<name>/index.ts` on a free port with `env` over this process's environment and LOG_LEVEL=info. */
+export function spawnService(name: SubgraphName, env: Record<string, string>): ServiceProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'subgraphs', name, 'index.ts')], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const service: ServiceProcess = { name, proc, lines: [], exited: new Promise<void>((resolve) => proc.once('close', () => resolve())) };
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      service.lines.push(entry);
+      if (entry.msg === 'subgraph ready') service.url = String(entry.url);
+    } catch {
+      // not a log line
+    }
+  });
+  return service;
+}
+
+/** The environment a notifications worker process needs to join a test graph (its database and the services it calls). */
+export function notificationsWorkerEnv(cfg: Config, subgraphs: Partial<Record<SubgraphName, RunningSubgraph>>): Record<string, string> {
+  return {
+    MONGODB_URI: cfg.MONGODB_URI!,
+    DB_PREFIX: cfg.DB_PREFIX,
+    [subgraphUrlEnv('patients')]: subgraphs.patients!.url,
+    [subgraphUrlEnv('doctors')]: subgraphs.doctors!.url,
+    [subgraphUrlEnv('accounts')]: subgraphs.accounts!.url,
+  };
+}
+
+/** Ids of the notifications a worker handed to the (simulated) channel, one per delivery. */
+export const deliveredIds = (w: ServiceProcess): string[] => w.lines.filter((l) => l.delivery === 'simulated').map((l) => String(l.notificationId));
