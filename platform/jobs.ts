@@ -15,11 +15,6 @@ export function uriWithDb(uri: string, db: string): string {
   return `${m[1]}/${db}${m[3] ?? ''}`;
 }
 
-/**
- * An Agenda for one service: its worker name, the shared jobs database, lock lifetime and poll
- * interval from config. Failed jobs are logged; `stop()` unlocks running jobs so another
- * instance takes them over.
- */
 /** Errors of a database that is away for a moment (restart, failover): the driver reconnects by itself. */
 const CONNECTIVITY = /^Mongo(Network|NetworkTimeout|PoolCleared|ServerSelection)Error$/;
 export const JOB_SAVE_WAIT_MS = 60_000;
@@ -51,6 +46,11 @@ function saveWaitsForTheDatabase(): void {
   proto.healthsyncSaveWaits = true;
 }
 
+/**
+ * An Agenda for one service: its worker name, the shared jobs database, lock lifetime and poll
+ * interval from config. Failed jobs are logged; `stop()` unlocks running jobs so another
+ * instance takes them over.
+ */
 export async function startAgenda(
   cfg: Config,
   service: string,
