@@ -15,7 +15,12 @@ export function uriWithDb(uri: string, db: string): string {
   return `${m[1]}/${db}${m[3] ?? ''}`;
 }
 
-/** Errors of a database that is away for a moment (restart, failover): the driver reconnects by itself. */
+/**
+ * Errors of a database that is away for a moment (restart, failover): the driver reconnects by
+ * itself. Matched by name, not with errors.ts' isDatabaseUnavailable: Agenda brings its own
+ * mongodb driver (4.x), whose error classes are not mongoose's, and a closed connection
+ * (NotConnected, TopologyClosed) means shutdown here, which must not wait.
+ */
 const CONNECTIVITY = /^Mongo(Network|NetworkTimeout|PoolCleared|ServerSelection)Error$/;
 export const JOB_SAVE_WAIT_MS = 60_000;
 
