@@ -1,6 +1,7 @@
 import { Agenda, type Job } from 'agenda';
 import { Job as AgendaJob } from 'agenda/dist/job';
 import { dbName, type Config } from './config';
+import { pollOncePerRound } from './jobPoll';
 import type { Logger } from './logger';
 
 export type { Job };
@@ -77,6 +78,7 @@ export async function startAgenda(
     defaultConcurrency: 5,
     defaultLockLimit: 5,
   });
+  pollOncePerRound(agenda);
   agenda.on('fail', (err: Error, job: Job) => log.error({ err: err.message, job: job.attrs.name, jobId: String(job.attrs._id) }, 'job failed'));
   await new Promise<void>((resolve, reject) => {
     agenda.once('ready', () => resolve());
