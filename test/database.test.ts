@@ -91,6 +91,34 @@ embedded('embedded FerretDB', () => {
       expect(await plan({ owner: 'ann', n: { $gt: 1 } })).toMatch(/SEARCH \S+ USING INDEX \S+_owner_1/);
       expect(await plan({ doctorId: 'd1' })).toMatch(/SEARCH \S+ USING INDEX \S+_doctorId_1_start_1/);
       expect(await plan({ n: 1 })).toMatch(/SCAN/);
+
+      // Integers: int32, int64 and integral doubles are one value in MongoDB and one text in SQLite.
+      const { Double, Long } = mongoose.mongo;
+      const nums = conn.db!.collection<{ _id: unknown; v?: unknown }>('nums');
+      await nums.createIndex({ v: 1 });
+      await nums.insertMany([
+        { _id: 1, v: 7 },
+        { _id: new Double(2.5), v: new Double(7) },
+        { _id: Long.fromNumber(3), v: [1, 7] },
+        { _id: new Double(4), v: '7' },
+        { _id: 5, v: 0 },
+        { _id: 6, v: new Double(-0) },
+        { _id: 7, v: new Double(7.5) },
+        { _id: 8, v: Long.fromNumber(-7) },
+      ]);
+      const numIds = async (filter: Record<string, unknown>) => (await nums.find(filter).toArray()).map((d) => Number(d._id)).sort((a, b) => a - b);
+      expect(await numIds({ _id: 3 })).toEqual([3]);
+      expect(await numIds({ _id: new Double(3) })).toEqual([3]);
+      expect(await numIds({ _id: { $in: [1, 4, 9] } })).toEqual([1, 4]);
+      expect(await numIds({ _id: 2.5 })).toEqual([2.5]);
+      expect(await numIds({ v: 7 })).toEqual([1, 2.5, 3]);
+      expect(await numIds({ v: Long.fromNumber(7) })).toEqual([1, 2.5, 3]);
+      expect(await numIds({ v: -7 })).toEqual([8]);
+      expect(await numIds({ v: 0 })).toEqual([5, 6]);
+      expect(await numIds({ v: { $in: [7.5, 1] } })).toEqual([3, 7]);
+      const numPlan = (filter: Record<string, unknown>) => conn.db!.command({ explain: { find: 'nums', filter } }).then((r) => JSON.stringify(r));
+      expect(await numPlan({ _id: { $in: [1, 2] } })).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
+      expect(await numPlan({ v: 7 })).toMatch(/SEARCH \S+ USING INDEX \S+_v_1/);
     } finally {
       await conn.close();
       await db.stop();

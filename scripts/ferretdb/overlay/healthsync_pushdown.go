@@ -10,9 +10,11 @@
 // runs the complete filter on every row it gets back, so results cannot change. To stay a
 // superset it is conservative:
 //   - only plain top-level fields (no `$` operators other than $and/$eq/$in, no dotted paths);
-//   - only values whose stored JSON text is exactly the query value's JSON text: ObjectIds, booleans
-//     and strings of printable ASCII without characters JSON encoders may escape ("\<>&);
-//     numbers (int/double spellings differ), dates, null, regexes and documents are left to Go;
+//   - only values whose stored JSON text is exactly the query value's JSON text: ObjectIds, booleans,
+//     strings of printable ASCII without characters JSON encoders may escape ("\<>&), and non-zero
+//     integers up to 10^15 (int32, int64 or integral double: all three are stored as the same digits;
+//     zero is left out because a double -0 equals 0 but is stored as "-0"); fractions, dates, null,
+//     regexes and documents are left to Go;
 //   - a field that holds an array matches an equality on any of its elements in MongoDB, so for
 //     every field but _id the condition also admits rows whose value is an array (its JSON text
 //     starts with '['), as a range on the same indexed expression;
@@ -22,12 +24,18 @@ package sqlite
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata"
 	"github.com/FerretDB/FerretDB/internal/handler/sjson"
 	"github.com/FerretDB/FerretDB/internal/types"
 )
+
+// healthsyncMaxExact bounds the integers pushed down: every int32, int64 and double of that value
+// is stored as the same JSON text (Go's encoding/json writes integral doubles below 1e21 without a
+// fraction or exponent), so numeric equality is text equality.
+const healthsyncMaxExact = 1_000_000_000_000_000
 
 // healthsyncMaxIn bounds the values of one pushed-down $in (SQLite allows 32766 parameters).
 const healthsyncMaxIn = 1000
@@ -181,6 +189,18 @@ func healthsyncTexts(v any) ([]string, bool) {
 func healthsyncText(v any) (string, bool) {
 	switch v := v.(type) {
 	case types.ObjectID, bool:
+	case int32:
+		if v == 0 {
+			return "", false
+		}
+	case int64:
+		if v == 0 || v > healthsyncMaxExact || v < -healthsyncMaxExact {
+			return "", false
+		}
+	case float64:
+		if v == 0 || v != math.Trunc(v) || v > healthsyncMaxExact || v < -healthsyncMaxExact {
+			return "", false
+		}
 	case string:
 		for i := 0; i < len(v); i++ {
 			c := v[i]
