@@ -51,3 +51,39 @@ describe('polling for due jobs', () => {
     }
   });
 });
+
+describe('a backlog written by another process', () => {
+  let slow: Agenda;
+  let slowCfg: Config;
+  const done: number[] = [];
+  beforeAll(async () => {
+    // A round a minute: only refills after finished jobs can run the backlog sooner.
+    slowCfg = testConfig({ DB_PREFIX: `${testConfig().DB_PREFIX}_backlog`, JOBS_PROCESS_EVERY_MS: '60000' });
+    slow = await startAgenda(slowCfg, 'backlogtest', silentLog, (a) => {
+      a.define('backlog.kick', async () => undefined);
+      a.define('backlog.item', async (job: Job) => {
+        done.push(Number(job.attrs.data.n));
+      });
+    });
+  });
+  afterAll(async () => {
+    await stopAgenda(slow);
+    await dropTestDatabases(slowCfg, [JOBS_DB]);
+  });
+
+  it('drains as fast as the jobs run, not lockLimit jobs per round', async () => {
+    const db = await openDb(slowCfg, JOBS_DB);
+    try {
+      await db.collection('agendaJobs').insertMany(
+        Array.from({ length: 30 }, (_, n) => ({ name: 'backlog.item', type: 'normal', priority: 0, data: { n }, nextRunAt: new Date(), lockedAt: null })),
+      );
+      // A job of this process finishes: from then on, every finished job makes room for the next.
+      await slow.now('backlog.kick', {});
+      // Agenda alone would run the 30 at the next round, a minute from now, five at a time.
+      await waitFor(async () => done.length >= 30, 30_000);
+      expect([...done].sort((x, y) => x - y)).toEqual([...Array(30).keys()]);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+});

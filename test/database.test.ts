@@ -49,6 +49,27 @@ embedded('embedded FerretDB', () => {
       await db.stop();
     }
   });
+  it('runs findAndModify calls on one collection one at a time: a conditional lock has one winner (scripts/ferretdb/overlay)', async () => {
+    const db = await startDatabase({ port: 0, dataDir: dir });
+    // Several connections, as several workers would have.
+    const conns = await Promise.all([0, 1, 2, 3].map(() => mongoose.createConnection(db.uri, { dbName: 'healthsync_fam', maxPoolSize: 10 }).asPromise()));
+    try {
+      const jobs = (i: number) => conns[i % conns.length].db!.collection<{ _id: string; lockedAt: Date | null; by?: number }>('jobs');
+      for (let round = 0; round < 5; round++) {
+        await jobs(0).insertOne({ _id: `job${round}`, lockedAt: null });
+        const won = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => jobs(i).findOneAndUpdate({ _id: `job${round}`, lockedAt: null }, { $set: { lockedAt: new Date(), by: i } }, { returnDocument: 'after' })),
+        );
+        const winners = won.filter((d) => d !== null);
+        expect(winners).toHaveLength(1);
+        expect((await jobs(0).findOne({ _id: `job${round}` }))?.by).toBe(winners[0]!.by);
+      }
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+      await db.stop();
+    }
+  });
+
   it('serves equality on indexed fields from SQLite indexes, with MongoDB results (scripts/ferretdb/overlay)', async () => {
     const db = await startDatabase({ port: 0, dataDir: dir });
     const conn = await mongoose.createConnection(db.uri, { dbName: 'healthsync_pushdown' }).asPromise();

@@ -57,11 +57,25 @@ const EDITS: Array<{ file: string; original: string; fixed: string }> = [
     fixed: `	whereClause, args = healthsyncWhere(params.Filter)
 	filterPushdown = whereClause != ""`,
   },
+  // findAndModify one at a time per collection (overlay/healthsync_findandmodify.go): atomic, as
+  // Agenda's job locks assume.
+  {
+    file: 'internal/handler/msg_findandmodify.go',
+    original: `func (h *Handler) findAndModifyDocument(ctx context.Context, params *common.FindAndModifyParams) (*findAndModifyResult, error) {
+`,
+    fixed: `func (h *Handler) findAndModifyDocument(ctx context.Context, params *common.FindAndModifyParams) (*findAndModifyResult, error) {
+	defer healthsyncLockCollection(params.DB, params.Collection)()
+
+`,
+  },
 ];
 
-/** Files added to the SQLite backend package (scripts/ferretdb/overlay/<name>). */
-export const OVERLAY_FILES = ['healthsync_pushdown.go'];
-const OVERLAY_TARGET = 'internal/backends/sqlite';
+/** Files added to FerretDB's packages (scripts/ferretdb/overlay/<name> → <package dir>/<name>). */
+const OVERLAYS: Record<string, string> = {
+  'healthsync_pushdown.go': 'internal/backends/sqlite',
+  'healthsync_findandmodify.go': 'internal/handler',
+};
+export const OVERLAY_FILES = Object.keys(OVERLAYS);
 
 /**
  * Prepares the patched FerretDB in `outDir` and returns the go.mod to build `goModuleDir` (the
@@ -82,7 +96,7 @@ export function preparePatchedFerretDb(goModuleDir: string, outDir: string): str
     if (source.split(original).length !== 2) throw new Error(`${MODULE} ${file} no longer contains this text once; review scripts/ferretdb/patch.ts:\n${original}`);
     writeFileSync(target, source.replace(original, fixed));
   }
-  for (const name of OVERLAY_FILES) cpSync(path.join(goModuleDir, 'overlay', name), path.join(copy, OVERLAY_TARGET, name));
+  for (const [name, target] of Object.entries(OVERLAYS)) cpSync(path.join(goModuleDir, 'overlay', name), path.join(copy, target, name));
   const goMod = readFileSync(path.join(goModuleDir, 'go.mod'), 'utf8');
   const modfile = path.join(outDir, 'go.mod');
   writeFileSync(modfile, `${goMod}\nreplace github.com/FerretDB/FerretDB v1.24.2 => ${JSON.stringify(copy)}\n`);
