@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
-import { normaliseSchedule, slotsBetween, type ScheduleWindowDoc } from './schedule';
+import { DateTime } from 'luxon';
+import { normaliseSchedule, slotsBetween, WEEKDAYS, type ScheduleWindowDoc } from './schedule';
 
 const longAgo = new Date('2000-01-01T00:00:00Z');
 
@@ -57,5 +58,41 @@ describe('schedule validation', () => {
     expect(() => normaliseSchedule([w('MONDAY', '09:00', '09:20', 30)])).toThrow(/shorter than one/);
     expect(() => normaliseSchedule([w('MONDAY', '09:00', '12:00', 2)])).toThrow(/between 5 and 480/);
     expect(() => normaliseSchedule([w('MONDAY', '09:00:30', '12:00')])).toThrow(/whole minute/);
+  });
+});
+
+describe('slot arithmetic', () => {
+  /** Every slot placed by luxon, day by day: what slotsBetween computed before its arithmetic fast path. */
+  function luxonSlots(schedule: ScheduleWindowDoc[], zone: string, from: Date, to: Date): string[] {
+    const out: string[] = [];
+    const lastDay = DateTime.fromJSDate(to, { zone }).startOf('day');
+    for (let day = DateTime.fromJSDate(from, { zone }).startOf('day'); day <= lastDay; day = day.plus({ days: 1 })) {
+      for (const w of schedule.filter((x) => x.weekday === WEEKDAYS[day.weekday - 1])) {
+        const [sh, sm] = w.start.split(':').map(Number);
+        const [eh, em] = w.end.split(':').map(Number);
+        for (let m = sh * 60 + sm; m + w.slotMinutes <= eh * 60 + em; m += w.slotMinutes) {
+          const start = day.set({ hour: Math.floor(m / 60), minute: m % 60 });
+          const end = start.plus({ minutes: w.slotMinutes });
+          if (start.toMillis() >= from.getTime() && end.toMillis() <= to.getTime()) out.push(`${start.toISO()}/${end.toISO()}`);
+        }
+      }
+    }
+    return out;
+  }
+
+  it('places every slot of a year where luxon does, daylight-saving days and odd offsets included', () => {
+    // Night windows cross the usual change times (01:00–03:00 local); 45-minute slots fall off the hour.
+    const schedule: ScheduleWindowDoc[] = WEEKDAYS.flatMap((weekday) => [
+      { weekday, start: '00:00', end: '04:00', slotMinutes: 45 },
+      { weekday, start: '09:00', end: '17:00', slotMinutes: 20 },
+    ]);
+    for (const zone of ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'Pacific/Chatham', 'UTC']) {
+      for (let month = 0; month < 12; month++) {
+        const from = new Date(Date.UTC(2027, month, 1));
+        const to = new Date(Date.UTC(2027, month + 1, 1));
+        const ours = slotsBetween(schedule, zone, from, to, from).map((s) => `${DateTime.fromJSDate(s.start, { zone }).toISO()}/${DateTime.fromJSDate(s.end, { zone }).toISO()}`);
+        expect(ours).toEqual(luxonSlots(schedule, zone, from, to));
+      }
+    }
   });
 });

@@ -77,16 +77,27 @@ export function slotsBetween(
   const lastDay = DateTime.fromJSDate(to, { zone }).startOf('day');
   for (let day = DateTime.fromJSDate(from, { zone }).startOf('day'); day <= lastDay; day = day.plus({ days: 1 })) {
     const weekday = WEEKDAYS[day.weekday - 1];
+    // On a day without a change of UTC offset, local minute m of the day is the day's start plus
+    // m minutes: plain arithmetic. On a daylight-saving day luxon places each slot (a local time
+    // in the gap moves forward, an ambiguous one takes luxon's offset).
+    const dayStart = day.toMillis();
+    const steady = day.offset === day.endOf('day').offset;
     for (const w of schedule) {
       if (w.weekday !== weekday) continue;
       const startMin = toMinutes(w.start, 'start');
       const endMin = toMinutes(w.end, 'end');
       for (let m = startMin; m + w.slotMinutes <= endMin; m += w.slotMinutes) {
-        const start = day.set({ hour: Math.floor(m / 60), minute: m % 60 });
-        const end = start.plus({ minutes: w.slotMinutes });
-        if (start.toMillis() >= earliest && end.toMillis() <= to.getTime()) {
-          slots.push({ start: start.toJSDate(), end: end.toJSDate() });
+        let start: number;
+        let end: number;
+        if (steady) {
+          start = dayStart + m * 60_000;
+          end = start + w.slotMinutes * 60_000;
+        } else {
+          const local = day.set({ hour: Math.floor(m / 60), minute: m % 60 });
+          start = local.toMillis();
+          end = local.plus({ minutes: w.slotMinutes }).toMillis();
         }
+        if (start >= earliest && end <= to.getTime()) slots.push({ start: new Date(start), end: new Date(end) });
       }
     }
   }
