@@ -299,7 +299,12 @@ export class Stack {
     this.uri = `mongodb://127.0.0.1:${dbPort}/`;
     this.db = new ManagedProcess(
       'ferretdb',
-      () => ({ command: this.bin, args: ['-listen-addr', `127.0.0.1:${this.dbPort}`, '-data-dir', this.dataDir], env: process.env }),
+      () => ({
+        command: this.bin,
+        // BENCH_FERRETDB_PPROF=127.0.0.1:6060 serves Go's profiler (go tool pprof http://…/debug/pprof/profile).
+        args: ['-listen-addr', `127.0.0.1:${this.dbPort}`, '-data-dir', this.dataDir, ...(process.env.BENCH_FERRETDB_PPROF ? ['-pprof-addr', process.env.BENCH_FERRETDB_PPROF] : [])],
+        env: process.env,
+      }),
       this.logDir,
       this.events,
       { port: dbPort },
@@ -332,9 +337,12 @@ export class Stack {
   }
 
   private nodeLaunch(entry: string, port: number): Launch {
+    // BENCH_NODE_PROF=appointments,router writes V8 CPU profiles of those processes into <run folder>/prof (with --keep).
+    const name = path.basename(entry === 'router/index.ts' ? 'router' : path.dirname(entry));
+    const prof = (process.env.BENCH_NODE_PROF ?? '').split(',').includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.logDir, '..', 'prof')}`] : [];
     return {
       command: process.execPath,
-      args: ['--import', 'tsx', path.join(ROOT, entry)],
+      args: [...prof, '--import', 'tsx', path.join(ROOT, entry)],
       env: { ...process.env, ...this.environment(), PORT: String(port) },
     };
   }

@@ -5,6 +5,7 @@
  * where a condition can be polled.
  */
 import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Types, type Connection } from 'mongoose';
 import { DateTime } from 'luxon';
@@ -346,7 +347,10 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
       `distinct slots: ${DAY_VIEW_DOCTORS} doctors × ${Math.ceil(items.length / DAY_VIEW_DOCTORS)} 5-minute slots on ${day.toISOString().slice(0, 10)}, one patient per booking. ` +
       `Doctors and patients created beforehand through the router (not timed with the bookings).`,
   );
+  const procs = run.stack.all().filter((p) => p.running && p.pid !== null);
+  const cpuBefore = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid!) ?? 0]));
   const { bookings, wallMs } = await runBookings(run, items, NO_RETRY, opts.clients, signal);
+  const cpuUsed = procs.map((p) => ({ name: p.name, s: (cpuSeconds(p.pid!) ?? 0) - (cpuBefore.get(p.name) ?? 0) }));
   run.noFaults = bookings;
   const acked = bookings.filter((b) => b.id);
   const stored = await stores.appointments.countDocuments({ reason });
@@ -354,6 +358,13 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
   const p99 = percentile(bookings.map((b) => b.ms), 99);
   out.line(`${n(bookings.length)} sent in ${fmt(wallMs)}: **${perSecond.toFixed(1)} bookings/s** acknowledged; ${latencyLine(bookings)}.`);
   out.line(`Answers: ${tally(bookings.map((b) => (b.id ? 'OK' : (b.failure ?? '?'))))}; stored: ${n(stored)}.`);
+  // Where the time went: CPU of each process while the bookings ran, per booking sent.
+  const perBooking = (sec: number) => ((sec * 1000) / Math.max(1, bookings.length)).toFixed(1);
+  const cpuTotal = cpuUsed.reduce((a, c) => a + c.s, 0);
+  out.line(
+    `CPU while they ran (ms per booking; the machine has ${os.cpus().length} cores, ${((cpuTotal / (wallMs / 1000)) * 100).toFixed(0)} % of one core used in all): ` +
+      `${cpuUsed.map((c) => `${c.name} ${perBooking(c.s)}`).join(', ')}; all ${perBooking(cpuTotal)}.`,
+  );
 
   // The plain insert rate of the same database, same concurrency.
   const ackedIds = acked.map((b) => b.id!);

@@ -11,6 +11,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only with -pprof-addr
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,7 +24,16 @@ func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27018", "TCP address to listen on")
 	dir := flag.String("data-dir", "", "directory for the SQLite files (one per database)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	pprofAddr := flag.String("pprof-addr", "", "serve Go's profiler on this address (e.g. 127.0.0.1:6060), for benchmarks")
 	flag.Parse()
+
+	if *pprofAddr != "" {
+		go func() {
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
+				fmt.Fprintf(os.Stderr, "healthsync-ferretdb: pprof: %v\n", err)
+			}
+		}()
+	}
 
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "healthsync-ferretdb: -data-dir is required")
