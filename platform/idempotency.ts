@@ -153,6 +153,17 @@ export class IdempotencyKeys {
   }
 
   /**
+   * The reservation an earlier call with `key` made for this same request, or null (none, or
+   * expired); reads only. Throws BAD_USER_INPUT when the key was used for a different request.
+   */
+  async find(key: string, request: unknown): Promise<Reservation | null> {
+    const current = await this.model.findOne({ key }).lean<IdempotencyRecordDoc>();
+    if (!current || current.createdAt.getTime() <= Date.now() - this.ttlMs) return null;
+    if (current.hash !== requestHash(request)) throw keyReused();
+    return { resultId: current.resultId, recordId: current._id };
+  }
+
+  /**
    * Drops a reservation whose result failed for good (e.g. a rolled-back dispensation), so the
    * next call with the key reserves a new id. Only that reservation: one made after it survives.
    */

@@ -1,4 +1,5 @@
 import { dbName } from '../platform/config';
+import { idempotencyModel } from '../platform/idempotency';
 import { OutboxRelay } from '../platform/outboxRelay';
 import { EVENTS_DB, Publisher } from '../platform/pubsub';
 import { ServiceClient } from '../platform/serviceClient';
@@ -21,11 +22,24 @@ const appointmentsModel = () => graph.subgraphs.appointments!.conn.model<Appoint
 const code = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.code;
 
 /** Another instance of the appointments service on the same database, as a second process would run it. */
-async function serviceInstance(): Promise<AppointmentService> {
+async function serviceInstance(directory = new Directory(new ServiceClient(graph.cfg, 'appointments'))): Promise<AppointmentService> {
   const conn = graph.subgraphs.appointments!.conn;
   const models = await createAppointmentModels(conn);
   const live = await Publisher.open(conn, dbName(graph.cfg, EVENTS_DB));
-  return new AppointmentService(models, new Directory(new ServiceClient(graph.cfg, 'appointments')), silentLog, live, new OutboxRelay(models.Appointment, {}, silentLog));
+  return new AppointmentService(models, directory, silentLog, live, new OutboxRelay(models.Appointment, {}, silentLog));
+}
+
+/** The real directory, counting what it asks the doctors and patients services. */
+class CountingDirectory extends Directory {
+  readonly asked: string[] = [];
+  override doctor(id: string, requestId: string) {
+    this.asked.push(`doctor ${id}`);
+    return super.doctor(id, requestId);
+  }
+  override assertPatientExists(id: string, requestId: string) {
+    this.asked.push(`patient ${id}`);
+    return super.assertPatientExists(id, requestId);
+  }
 }
 
 async function newDoctor(name: string): Promise<string> {
@@ -120,5 +134,27 @@ describe('concurrent changes of one appointment', () => {
     const saved = (await appointmentsModel().findById(id).lean())!;
     expect(saved.outbox.filter((e) => e.type === 'APPOINTMENT_CANCELLED')).toHaveLength(1);
     expect(saved.outboxSeq).toBe(saved.outbox.length);
+  });
+
+  it('answers bookings of a taken slot with CONFLICT at once: nothing reserved, no other service asked; the key that holds it gets it back', async () => {
+    const doctorId = await newDoctor('Taken');
+    const [slot] = await slots(doctorId);
+    const directory = new CountingDirectory(new ServiceClient(graph.cfg, 'appointments'));
+    const service = await serviceInstance(directory);
+    const input = (patientId: string) => ({ patientId, doctorId, start: new Date(slot.start), end: new Date(slot.end), reason: 'Check-up' });
+    const winner = await newPatient('Winner');
+    const booked = await service.book(input(winner), 'test', 'user-1:bookAppointment:first');
+    directory.asked.length = 0;
+
+    const losers = await Promise.all(Array.from({ length: 5 }, (_v, i) => newPatient(`Loser${i}`)));
+    const results = await Promise.allSettled(losers.flatMap((p, i) => [service.book(input(p), 'test', `user-1:bookAppointment:late-${i}`), service.book(input(p), 'test')]));
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as { extensions?: { code?: string } }).extensions?.code === 'CONFLICT')).toBe(true);
+    expect(directory.asked).toEqual([]);
+    expect(await idempotencyModel(graph.subgraphs.appointments!.conn).countDocuments({ key: /late-/ })).toBe(0);
+
+    // A retry of the winning booking with its key is the booking, not CONFLICT.
+    const again = await service.book(input(winner), 'test', 'user-1:bookAppointment:first');
+    expect(String(again._id)).toBe(String(booked._id));
+    expect(await appointmentsModel().countDocuments({ slotKey: booked.slotKey })).toBe(1);
   });
 });

@@ -36,6 +36,8 @@ export class AppointmentService {
   private readonly claims: Claims;
   /** Appointment ids reserved per idempotency key (bookings sent with an Idempotency-Key). */
   readonly keys: IdempotencyKeys;
+  /** Slot lookups in flight (see slotHolder). */
+  private readonly slotReads = new Map<string, Promise<Types.ObjectId | null>>();
 
   constructor(
     private readonly models: AppointmentModels,
@@ -102,6 +104,22 @@ export class AppointmentService {
     return this.directory.treats(doctorId, patientId, requestId);
   }
 
+  /**
+   * The appointment holding a slot (its `slotKey`), if any. Lookups of one slot that overlap in
+   * time share one read; an answer is never reused after it arrived (a slot may be freed).
+   */
+  private slotHolder(slotKey: string): Promise<Types.ObjectId | null> {
+    let pending = this.slotReads.get(slotKey);
+    if (!pending) {
+      pending = this.models.Appointment.findOne({ slotKey }, { _id: 1 })
+        .lean<{ _id: Types.ObjectId }>()
+        .then((doc) => doc?._id ?? null)
+        .finally(() => this.slotReads.delete(slotKey));
+      this.slotReads.set(slotKey, pending);
+    }
+    return pending;
+  }
+
   // ---- changes -------------------------------------------------------------------------------
 
   /**
@@ -111,16 +129,18 @@ export class AppointmentService {
    * reached the client) instead of CONFLICT, and racing attempts cannot both save (unique `_id`).
    */
   async book(input: BookAppointmentInput, requestId: string, idempotencyKey: string | null = null): Promise<AppointmentDoc> {
-    const reserved = idempotencyKey
-      ? await this.keys.reserve(idempotencyKey, {
-          mutation: 'bookAppointment',
-          patientId: input.patientId,
-          doctorId: input.doctorId,
-          start: input.start,
-          end: input.end,
-          reason: input.reason,
-        })
-      : null;
+    const request = { mutation: 'bookAppointment', patientId: input.patientId, doctorId: input.doctorId, start: input.start, end: input.end, reason: input.reason };
+    // A slot that is taken is answered at once, before anything is reserved or asked of other
+    // services: under contention (many clients after one slot) the losers cost one shared read.
+    assertFutureRange(input.start, input.end);
+    const holder = await this.slotHolder(slotKeyOf(input.doctorId, input.start));
+    if (holder) {
+      const mine = idempotencyKey ? await this.keys.find(idempotencyKey, request) : null;
+      const replay = mine?.resultId.equals(holder) ? await this.models.Appointment.findById(holder).lean<AppointmentDoc>() : null;
+      if (replay) return replay;
+      throw conflict('That slot has already been booked; please pick another');
+    }
+    const reserved = idempotencyKey ? await this.keys.reserve(idempotencyKey, request) : null;
     const bookedBefore = () => (reserved ? this.models.Appointment.findById(reserved.resultId).lean<AppointmentDoc>() : Promise.resolve(null));
     const earlier = await bookedBefore();
     if (earlier) return earlier;
@@ -311,9 +331,13 @@ function assertRange(from: Date, to: Date): void {
 }
 
 /** The slot must be in the future and be exactly one slot of the doctor's weekly schedule. */
-function assertBookableSlot(doctor: DoctorInfo, start: Date, end: Date): void {
+function assertFutureRange(start: Date, end: Date): void {
   if (end.getTime() <= start.getTime()) throw badInput('end must be after start', 'end');
   if (start.getTime() <= Date.now()) throw badInput('The appointment must start in the future', 'start');
+}
+
+function assertBookableSlot(doctor: DoctorInfo, start: Date, end: Date): void {
+  assertFutureRange(start, end);
   const dayBefore = new Date(start.getTime() - 86_400_000);
   const match = slotsBetween(doctor.weeklySchedule, doctor.timeZone, dayBefore, new Date(end.getTime() + 86_400_000), start).find(
     (s) => s.start.getTime() === start.getTime() && s.end.getTime() === end.getTime(),
