@@ -80,11 +80,20 @@ export function inOrder<T>(...handlers: EventHandler<T>[]): EventHandler<T> {
   };
 }
 
-/** A handler that queues an Agenda job for the event, once per event id (idempotent). */
+/** The `_id` of the job that hands on one outbox event. */
+export function eventJobId(eventId: string): string {
+  return `event-${eventId}`;
+}
+
+/**
+ * A handler that queues an Agenda job for the event, once per event id (idempotent): the job's
+ * `_id` is made from the event's, so queueing it again finds the job by `_id` (an index lookup
+ * on every server; a query on `data.eventId` read every queued job of the name on the embedded one).
+ */
 export function enqueueJob<T>(agenda: Agenda, jobName: string, data: (event: OutboxEvent, doc: T) => Record<string, unknown>): EventHandler<T> {
   return async (event, doc) => {
     const job = agenda.create(jobName, { eventId: String(event._id), type: event.type, ...event.data, ...data(event, doc) });
-    job.unique({ 'data.eventId': String(event._id) }, { insertOnly: true });
+    job.unique({ _id: eventJobId(String(event._id)) }, { insertOnly: true });
     job.schedule(new Date());
     await job.save();
   };

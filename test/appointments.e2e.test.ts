@@ -1,5 +1,6 @@
 import { dbName } from '../platform/config';
 import { JOBS_DB } from '../platform/jobs';
+import { eventJobId } from '../platform/outboxRelay';
 import type { AppointmentDoc } from '../subgraphs/appointments/model';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
@@ -65,6 +66,10 @@ describe('booking', () => {
     expect(saved).toMatchObject({ outboxSeq: 2, outboxHandled: 2, outboxPending: false });
     const jobs = graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, JOBS_DB)).collection('agendaJobs');
     expect(await jobs.countDocuments({ name: 'notifications.appointment-event', 'data.appointmentId': res.data!.bookAppointment.id })).toBe(1);
+    // One job per event, found by `_id` (an index lookup) when the event is handed on again.
+    const booked = saved!.outbox[0];
+    const jobsById = graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, JOBS_DB)).collection<{ _id: string; data: Record<string, unknown> }>('agendaJobs');
+    expect(await jobsById.findOne({ _id: eventJobId(String(booked._id)) })).toMatchObject({ data: { eventId: String(booked._id) } });
   });
 
   it('lets exactly one of 50 parallel bookings of one slot succeed', async () => {
