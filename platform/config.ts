@@ -33,7 +33,7 @@ const schema = z.object({
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().positive().default(120),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
   MAX_ALIASES: z.coerce.number().int().positive().default(20),
-  MAX_QUERY_COST: z.coerce.number().int().positive().default(5000),
+  MAX_QUERY_COST: z.coerce.number().int().positive().default(20_000),
   MAX_QUERY_TOKENS: z.coerce.number().int().positive().default(3000),
   MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(102_400),
   /** How often Agenda workers look for due jobs, and how long a job's lock lives. */

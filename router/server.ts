@@ -22,6 +22,7 @@ import type { RouterContext } from './context';
 import { identityFromRequest } from './auth';
 import { SignedDataSource } from './datasource';
 import { idempotencyPlugin, IdempotencyStore, ROUTER_DB } from './idempotency';
+import { costLimitPlugin, listSizesOf } from './queryCost';
 import { RequestRateLimiter } from './rateLimit';
 import { LiveSubscriptions } from './subscriptions';
 import { mountWebApp } from './web';
@@ -63,23 +64,26 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     return opts.subgraphUrls?.[name] ?? process.env[subgraphUrlEnv(name)] ?? composedUrl ?? '';
   };
 
+  const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
   const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
+    supergraphSdl,
     buildService: ({ name, url }) => new SignedDataSource(name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS),
     logger: log,
   });
 
   const production = cfg.NODE_ENV === 'production';
-  // Depth, alias, cost and directive limits, checked before anything is planned or fetched. The
-  // token limit is graphql-js's own parser option (armor's version answers HTTP 500).
+  // Depth, alias and directive limits, checked before anything is planned or fetched. The token
+  // limit is graphql-js's own parser option (armor's version answers HTTP 500). The cost limit is
+  // the router's own (queryCost.ts: objects estimated from list sizes, with the variables known).
   const armor = new ApolloArmor({
     maxDepth: { n: cfg.MAX_QUERY_DEPTH },
     maxAliases: { n: cfg.MAX_ALIASES },
-    costLimit: { maxCost: cfg.MAX_QUERY_COST },
+    costLimit: { enabled: false },
     maxTokens: { enabled: false },
     maxDirectives: { n: 50 },
     blockFieldSuggestion: { enabled: production },
   }).protect();
+  const listSizes = listSizesOf(supergraphSdl);
   const rateLimiter = new RequestRateLimiter(cfg.RATE_LIMIT_PER_MINUTE, cfg.RATE_LIMIT_ANONYMOUS_PER_MINUTE);
   // Live events (published by subgraphs in any process) feed the WebSocket subscriptions.
   const eventsDb = await connectDb(cfg, EVENTS_DB, log);
@@ -100,6 +104,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     jwtSecret: cfg.JWT_SECRET,
     events,
     validationRules: armor.validationRules,
+    costLimit: { maxCost: cfg.MAX_QUERY_COST, listSizes },
     maxTokens: cfg.MAX_QUERY_TOKENS,
     maxPayloadBytes: cfg.MAX_REQUEST_BYTES,
     production,
@@ -125,6 +130,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
       requestLogPlugin<RouterContext>(),
       idempotencyPlugin(idempotency, log),
       ...armor.plugins,
+      costLimitPlugin<RouterContext>(listSizes, cfg.MAX_QUERY_COST),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });

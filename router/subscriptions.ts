@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type OperationDefinitionNode, type ExecutionArgs, type GraphQLSchema, type ValidationRule } from 'graphql';
 import type { ConnectionInitMessage, Context, Disposable, SubscribePayload } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -12,6 +12,7 @@ import type { Subscriber } from '../platform/pubsub';
 import { bearerExpiry, identityFromAuthorization } from './auth';
 import type { RouterContext } from './context';
 import { LiveOperation, type RunQuery } from './liveOperation';
+import { checkCost, type ListSizes } from './queryCost';
 import { planLiveQuery } from './subscriptionQuery';
 
 /** Open subscriptions one connection may hold. */
@@ -29,8 +30,10 @@ export interface LiveSubscriptionsOptions {
   jwtSecret: string;
   /** Live events of the whole cluster (platform/pubsub.ts). */
   events: Subscriber;
-  /** The HTTP path's depth/alias/cost rules (graphql-armor). */
+  /** The HTTP path's depth/alias rules (graphql-armor). */
   validationRules: readonly ValidationRule[];
+  /** The HTTP path's cost limit (queryCost.ts). */
+  costLimit: { maxCost: number; listSizes: ListSizes };
   maxTokens: number;
   maxPayloadBytes: number;
   production: boolean;
@@ -137,6 +140,11 @@ export class LiveSubscriptions {
     if (invalid.length > 0) {
       return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED, ...e.extensions } }));
     }
+    const operation = document.definitions.find(
+      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!payload.operationName || d.name?.value === payload.operationName),
+    );
+    const tooCostly = operation && checkCost({ schema, document, operation, variables: payload.variables ?? {}, listSizes: this.opts.costLimit.listSizes }, this.opts.costLimit.maxCost);
+    if (tooCostly) return [tooCostly];
     const plan = planLiveQuery(schema, document, payload.operationName, payload.variables ?? {});
     if (Array.isArray(plan)) return plan;
     const requestId = randomUUID();
