@@ -64,6 +64,7 @@ export function pendingEvents(doc: OutboxFields): OutboxEvent[] {
 
 /** Records that the first `seq` events were handed on; clears the flag unless more arrived. */
 export async function markHandled<T extends OutboxFields>(model: Model<T>, docId: Types.ObjectId, seq: number): Promise<void> {
-  await model.updateOne({ _id: docId }, { $max: { outboxHandled: seq } });
-  await model.updateOne({ _id: docId, outboxSeq: seq }, { $set: { outboxPending: false } });
+  // One write in the usual case (no event was added meanwhile); a second only when one was.
+  const { matchedCount } = await model.updateOne({ _id: docId, outboxSeq: seq }, { $max: { outboxHandled: seq }, $set: { outboxPending: false } });
+  if (matchedCount === 0) await model.updateOne({ _id: docId }, { $max: { outboxHandled: seq } });
 }

@@ -18,7 +18,7 @@ import { IDENTITY_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, verifyIdentity } 
 import { createLogger, type Logger } from './logger';
 import type { SubgraphContext } from './context';
 import { applyAccessPolicy, type AccessPolicy } from './authz';
-import { AUDIT_DB, AuditBuffer, auditModel } from './audit';
+import { AUDIT_DB, AuditBuffer, AuditTrail, auditModel } from './audit';
 import { requestLogPlugin } from './requestLog';
 import { scalarsFor } from './scalars';
 import { DEFAULT_PORTS, type SubgraphName } from './services';
@@ -57,7 +57,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
   const conn = await connectDb(cfg, def.name, log);
   const stopHooks: (() => Promise<void>)[] = [];
   const makeContext = await def.setup(conn, log, cfg, (fn) => stopHooks.push(fn));
-  const audit = await auditModel(conn, dbName(cfg, AUDIT_DB));
+  const audit = new AuditTrail(await auditModel(conn, dbName(cfg, AUDIT_DB)));
 
   const typeDefs = parse(readFileSync(def.schemaPath, 'utf8'));
   const schema = applyAccessPolicy(
