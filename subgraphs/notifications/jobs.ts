@@ -33,7 +33,7 @@ export const MEDICATION_REMINDERS_JOB = 'notifications.medication-reminders';
 /** Backoff 5 s, 10 s, … capped at 10 minutes: twelve attempts keep trying for about an hour. */
 export const MAX_JOB_ATTEMPTS = 12;
 /** Jobs of one kind a worker runs at a time, and also (lockLimit) locks at a time: see `define`. */
-const JOBS_AT_A_TIME = 5;
+const JOBS_AT_A_TIME = 20;
 
 /**
  * How long a worker holds a delivery job's lock and a notification's claim: the configured lock
