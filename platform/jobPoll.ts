@@ -4,6 +4,9 @@ import { processJobs } from 'agenda/dist/utils/process-jobs';
 
 interface Definition {
   lockLifetime: number;
+  lockLimit: number;
+  /** Jobs of the name this process holds locked (Agenda counts it). */
+  locked: number;
 }
 type FindAndLock = Agenda['_findAndLockNextJob'];
 
@@ -21,7 +24,9 @@ const PROBE_REUSE_MS = 250;
  * then Agenda's lock query runs only for the names it found. Idle, a process costs one indexed
  * read per round. Work saved in this process still starts at once (Agenda locks it "on the
  * fly", not through this path); work saved elsewhere starts on the next round, as before.
- * When the probe fails (database away) Agenda's own queries run, as without it.
+ * When the probe fails (database away) Agenda's own queries run, as without it. A name whose last
+ * lock attempt found a job skips the probe (and is left out of it) until an attempt finds none:
+ * under load the probe would only repeat what the lock query finds.
  *
  * It also fills the queue again as soon as a job finishes. Agenda itself locks new work only at
  * the start of a round, at most `lockLimit` jobs of a name: a backlog then drained at five jobs a
@@ -33,7 +38,7 @@ export function pollOncePerRound(agenda: Agenda): void {
 
   const probe = async (): Promise<Set<string> | null> => {
     const definitions = agenda._definitions as Record<string, Definition>;
-    const names = Object.keys(definitions);
+    const names = Object.keys(definitions).filter((n) => !hot.has(n));
     if (names.length === 0) return new Set();
     const shortestLock = Math.min(...names.map((n) => definitions[n].lockLifetime));
     const now = Date.now();
@@ -49,14 +54,49 @@ export function pollOncePerRound(agenda: Agenda): void {
     }
   };
 
-  agenda._findAndLockNextJob = async function (this: Agenda, jobName: string, definition: Definition) {
+  // Names whose last lock attempt found a job: while work keeps coming, they go straight to
+  // Agenda's lock query (which stops at the first due job); the probe watches only the others.
+  const hot = new Set<string>();
+
+  // Lock attempts of one name run one after the other, each checking the name's lock limit
+  // first. Agenda checks it before its lock query and again after: two fills of one process that
+  // raced (a round and a refill) could both pass the first check, and the extra lock, taken in the
+  // database, was given back only afterwards. The next attempt starts only after Agenda has
+  // counted the job this one returned (its count runs in a microtask; the next attempt waits for
+  // a macrotask).
+  const queues = new Map<string, Promise<unknown>>();
+  const oneAtATime = <T>(name: string, attempt: () => Promise<T>): Promise<T> => {
+    const turn = (queues.get(name) ?? Promise.resolve()).then(attempt);
+    const settled = turn.then(
+      () => new Promise<void>((r) => setImmediate(r)),
+      () => new Promise<void>((r) => setImmediate(r)),
+    );
+    queues.set(name, settled);
+    void settled.then(() => {
+      if (queues.get(name) === settled) queues.delete(name);
+    });
+    return turn;
+  };
+
+  agenda._findAndLockNextJob = function (this: Agenda, jobName: string, definition: Definition) {
+    return oneAtATime(jobName, () => (definition.lockLimit && definition.locked >= definition.lockLimit ? Promise.resolve(undefined) : attempt.call(this, jobName, definition)));
+  };
+
+  async function attempt(this: Agenda, jobName: string, definition: Definition) {
+    if (hot.has(jobName)) {
+      const job = await lockNext.call(this, jobName, definition);
+      if (!job) hot.delete(jobName);
+      return job;
+    }
     // Agenda asks for every name at once at the start of a round (and again for a name after each
     // job it locked): those calls share one probe. A later call, e.g. a refill, probes afresh.
     if (!round || Date.now() - round.at > Math.min(agenda._processEvery / 2, PROBE_REUSE_MS)) round = { at: Date.now(), due: probe() };
     const due = await round.due;
     if (due && !due.has(jobName)) return undefined;
-    return lockNext.call(this, jobName, definition);
-  };
+    const job = await lockNext.call(this, jobName, definition);
+    if (job) hot.add(jobName);
+    return job;
+  }
 
   // One refill at a time, however many jobs finish together; none after stop().
   let refilling = false;

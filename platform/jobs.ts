@@ -77,6 +77,10 @@ export async function startAgenda(
     // stalled notifications after a crash; test/notifications.crash.e2e.test.ts).
     defaultConcurrency: 5,
     defaultLockLimit: 5,
+    // Due jobs are taken in the order they were queued (natural order), not sorted by nextRunAt:
+    // every server answers that without reading all queued jobs of the name first (FerretDB sorts
+    // in memory, so each lock read the whole backlog). Nothing here uses job priorities.
+    sort: {},
   });
   pollOncePerRound(agenda);
   agenda.on('fail', (err: Error, job: Job) => log.error({ err: err.message, job: job.attrs.name, jobId: String(job.attrs._id) }, 'job failed'));

@@ -33,7 +33,7 @@ export const MEDICATION_REMINDERS_JOB = 'notifications.medication-reminders';
 /** Backoff 5 s, 10 s, … capped at 10 minutes: twelve attempts keep trying for about an hour. */
 export const MAX_JOB_ATTEMPTS = 12;
 /** Jobs of one kind a worker runs at a time, and also (lockLimit) locks at a time: see `define`. */
-const JOBS_AT_A_TIME = 20;
+export const DELIVERY_JOBS_AT_A_TIME = 20;
 
 /**
  * How long a worker holds a delivery job's lock and a notification's claim: the configured lock
@@ -143,7 +143,7 @@ export class NotificationJobs {
    */
   async define(): Promise<void> {
     const { agenda, log } = this;
-    const delivery = { concurrency: JOBS_AT_A_TIME, lockLimit: JOBS_AT_A_TIME, lockLifetime: deliveryLeaseMs(this.cfg) };
+    const delivery = { concurrency: DELIVERY_JOBS_AT_A_TIME, lockLimit: DELIVERY_JOBS_AT_A_TIME, lockLifetime: deliveryLeaseMs(this.cfg) };
     agenda.define(NOTIFY_APPOINTMENT_EVENT, delivery, retrying(log, (d) => this.appointmentEvent(d), (d, reason) => this.appointmentEventFailed(d, reason)));
     agenda.define(NOTIFY_LOW_STOCK, delivery, retrying(log, (d) => this.lowStock(d), (d, reason) => this.lowStockFailed(d, reason)));
     // Due reminders: one job, one worker at a time, a bounded share of its lock per run, so a lock
