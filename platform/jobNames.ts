@@ -2,7 +2,10 @@
  * Agenda jobs and queues that one service fills and another drains: the contract between them.
  * Data of each job is listed beside it; every job carries `eventId` (the outbox event) for idempotency.
  */
-/** appointments → notifications: {eventId, type: APPOINTMENT_BOOKED|_RESCHEDULED|_CANCELLED, appointmentId}. */
+/**
+ * appointments → notifications: {eventId, type: APPOINTMENT_BOOKED|_RESCHEDULED|_CANCELLED, appointmentId},
+ * and for booked and rescheduled the doctor's `doctorName` and `specialty` as the change saw them.
+ */
 export const NOTIFY_APPOINTMENT_EVENT = 'notifications.appointment-event';
 /** medications → notifications: {eventId, type: LOW_STOCK, medicationId, stockOnHand, reorderLevel}. */
 export const NOTIFY_LOW_STOCK = 'notifications.low-stock';

@@ -74,7 +74,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginInlineTraceDisabled(),
-      requestLogPlugin<TCtx>(),
+      requestLogPlugin<TCtx>('debug'),
       // The audit trail is written when the request ends, whatever its outcome.
       { requestDidStart: async () => ({ willSendResponse: ({ contextValue }) => contextValue.audit.flush(contextValue.log) }) },
     ],

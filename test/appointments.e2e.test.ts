@@ -69,7 +69,8 @@ describe('booking', () => {
     // One job per event, found by `_id` (an index lookup) when the event is handed on again.
     const booked = saved!.outbox[0];
     const jobsById = graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, JOBS_DB)).collection<{ _id: string; data: Record<string, unknown> }>('agendaJobs');
-    expect(await jobsById.findOne({ _id: eventJobId(String(booked._id)) })).toMatchObject({ data: { eventId: String(booked._id) } });
+    // It names the doctor as the booking saw them: notifications need not ask the doctors service.
+    expect(await jobsById.findOne({ _id: eventJobId(String(booked._id)) })).toMatchObject({ data: { eventId: String(booked._id), doctorName: expect.stringContaining('Test'), specialty: 'Cardiology' } });
   });
 
   it('lets exactly one of 50 parallel bookings of one slot succeed', async () => {

@@ -176,7 +176,8 @@ export class AppointmentService {
           slotKey: slotKeyOf(input.doctorId, input.start),
           // Handed on durably (notifications, the care relation): saved in the same single-document write.
           ...newOutbox(
-            outboxEvent('APPOINTMENT_BOOKED', { appointmentId: String(_id) }),
+            // The doctor's card rides along: notifications need not ask doctors again for the confirmation.
+            outboxEvent('APPOINTMENT_BOOKED', { appointmentId: String(_id), doctorName: doctor.name, specialty: doctor.specialty }),
             outboxEvent('CARE_RELATION', { patientId: input.patientId, doctorId: input.doctorId }),
           ),
         });
@@ -218,7 +219,7 @@ export class AppointmentService {
         try {
           const doc = await this.models.Appointment.findOneAndUpdate(
             { _id: latest._id, status: ACTIVE },
-            appendEvent(outboxEvent('APPOINTMENT_RESCHEDULED', { appointmentId: id, previousStart: latest.start.toISOString() }), {
+            appendEvent(outboxEvent('APPOINTMENT_RESCHEDULED', { appointmentId: id, previousStart: latest.start.toISOString(), doctorName: doctor.name, specialty: doctor.specialty }), {
               start,
               end,
               localDate: localDateOf(start, doctor.timeZone),

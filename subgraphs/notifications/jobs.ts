@@ -220,10 +220,11 @@ export class NotificationJobs {
     kind: Kind,
     requestId: string,
     pre?: Prefetched,
+    knownDoctor?: DoctorCard,
   ): Promise<{ facts: t.VisitFacts; phone: string | null; email: string | null } | null> {
     const [patient, doctor] = pre
       ? [pre.patients.get(a.patientId) ?? null, pre.doctors.get(a.doctorId) ?? null]
-      : await Promise.all([this.directory.patient(a.patientId, requestId), this.directory.doctor(a.doctorId, requestId)]);
+      : await Promise.all([this.directory.patient(a.patientId, requestId), knownDoctor ?? this.directory.doctor(a.doctorId, requestId)]);
     if (!patient) {
       await this.sender.fail({ dedupeKey, kind, channel: 'SMS', patientId: a.patientId, message: '(not sent)', appointmentId: String(a._id) }, 'The patient record no longer exists');
       return null;
@@ -251,7 +252,9 @@ export class NotificationJobs {
       await this.sender.fail({ dedupeKey, kind: spec.kind, channel: 'EMAIL', message: '(not sent)', appointmentId: String(d.appointmentId) }, 'The appointment no longer exists');
       return;
     }
-    const found = await this.facts(a, dedupeKey, spec.kind, requestId);
+    // The event names the doctor as the booking saw them (appointments asked doctors then).
+    const doctor = typeof d.doctorName === 'string' ? { id: a.doctorId, name: d.doctorName, specialty: String(d.specialty ?? a.specialty) } : undefined;
+    const found = await this.facts(a, dedupeKey, spec.kind, requestId, undefined, doctor);
     if (found) {
       const channel = found.email ? 'EMAIL' : 'SMS';
       await this.sender.send({
