@@ -26,6 +26,10 @@ export const TOPICS = {
   appointmentChanged: 'appointment.changed',
   /** notifications: data {notificationId, patientId?, userId?}. */
   notificationAdded: 'notification.added',
+  /** doctors: data {id}; a doctor's profile, schedule or status changed (caches drop it: platform/entityCache.ts). */
+  doctorChanged: 'doctor.changed',
+  /** patients: data {id}; a patient's record changed or was erased. */
+  patientChanged: 'patient.changed',
 } as const;
 /**
  * `live_stream`, not the former `live_events`, whose ObjectId `_id`s did not sort in the order events
@@ -119,7 +123,8 @@ const GAP_CHECK_MS = 30_000;
 
 /**
  * Reads the stream from "now" and hands every event to the handlers of its topic, in stream
- * order, each once. It asks for the next numbers by `_id` (`lastSeq + 1 …`, an `_id` index lookup
+ * order, each once (`pollMs`: 50 by default, for the router's subscriptions; a cache that only
+ * drops entries may poll less often). It asks for the next numbers by `_id` (`lastSeq + 1 …`, an `_id` index lookup
  * on every server; the embedded one included, scripts/ferretdb/overlay) every POLL_MS, at once
  * again after a full batch. Not a tailable cursor: FerretDB answers an awaitData cursor by running
  * its query again every 10 ms, and a range on `_id` decodes the whole capped collection each time
@@ -135,14 +140,16 @@ export class Subscriber {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private emptySince = Date.now();
+  private readonly gapHandlers = new Set<() => void>();
 
   private constructor(
     private readonly collection: mongo.Collection<LiveEvent>,
     private readonly log: Logger,
+    private readonly pollMs: number,
   ) {}
 
-  static async open(conn: Connection, dbName: string, log: Logger): Promise<Subscriber> {
-    const s = new Subscriber(await eventsCollection(conn, dbName), log);
+  static async open(conn: Connection, dbName: string, log: Logger, opts: { pollMs?: number } = {}): Promise<Subscriber> {
+    const s = new Subscriber(await eventsCollection(conn, dbName), log, opts.pollMs ?? POLL_MS);
     s.lastSeq = await newestSeq(s.collection);
     s.loop = s.run();
     return s;
@@ -155,11 +162,43 @@ export class Subscriber {
     return () => set.delete(handler);
   }
 
+  /** Called when events fell out of the stream before this reader saw them. */
+  onGap(handler: () => void): () => void {
+    this.gapHandlers.add(handler);
+    return () => this.gapHandlers.delete(handler);
+  }
+
+  /** Polls run one at a time (the loop's and catch-ups): two at once would hand events on twice. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** A catch-up queued behind the poll under way, not started yet: later callers share it. */
+  private queued: Promise<void> | null = null;
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(work);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Resolves once every event stored before the call has been handed on (read-your-writes for
+   * a cache: a change announced before a request is seen by it). One `_id` lookup when nothing is
+   * new; callers that arrive before it started share it.
+   */
+  catchUp(): Promise<void> {
+    if (this.queued) return this.queued;
+    const run = this.exclusive(async () => {
+      this.queued = null;
+      while (!this.stopped && (await this.poll()) === BATCH);
+    });
+    this.queued = run;
+    return run;
+  }
+
   private async run(): Promise<void> {
     while (!this.stopped) {
-      let pause = POLL_MS;
+      let pause = this.pollMs;
       try {
-        if ((await this.poll()) === BATCH) pause = 0;
+        if ((await this.exclusive(() => this.poll())) === BATCH) pause = 0;
       } catch (err) {
         if (this.stopped) break;
         this.log.warn({ err: (err as Error).message }, 'live events not read; trying again');
@@ -205,6 +244,7 @@ export class Subscriber {
 
   private gap(next: number): void {
     this.log.warn({ from: this.lastSeq + 1, to: next - 1 }, 'live events fell out of the stream before they were read (reader too slow)');
+    for (const h of this.gapHandlers) h();
   }
 
   private deliver(event: LiveEvent): void {

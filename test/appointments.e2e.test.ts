@@ -108,6 +108,42 @@ describe('booking', () => {
   });
 });
 
+describe('what appointments keeps of doctors and patients', () => {
+  it('sees a change made just before a booking: a new schedule, a deactivation, an erasure', async () => {
+    const doctorId = await newDoctor('Fresh');
+    const [first, second, third] = await slots(doctorId);
+    const patients = await Promise.all(['Fresh1', 'Fresh2', 'Fresh3', 'Fresh4'].map(newPatient));
+    // Both answers are now kept by appointments (platform/entityCache.ts).
+    expect(code(await book(patients[0], doctorId, first))).toBeUndefined();
+
+    // The schedule moves two hours later: the second slot is no longer one, right away.
+    const later = await gql(`mutation S($d: ObjectID!, $s: [ScheduleWindowInput!]!) { setWeeklySchedule(doctorId: $d, schedule: $s) { id } }`, {
+      d: doctorId,
+      s: WEEK.map((weekday) => ({ weekday, start: '10:00', end: '18:00', slotMinutes: 30 })),
+    });
+    expect(later.errors).toBeUndefined();
+    const moved = await book(patients[1], doctorId, second);
+    expect(code(moved)).toBe('BAD_USER_INPUT');
+    expect(moved.errors?.[0]?.message).toMatch(/is not one of/);
+
+    // Deactivated: no booking, right away; active again: bookings again.
+    await gql(`mutation D($d: ObjectID!) { deactivateDoctor(id: $d) { id } }`, { d: doctorId });
+    const refused = await book(patients[1], doctorId, third);
+    expect(code(refused)).toBe('BAD_USER_INPUT');
+    expect(refused.errors?.[0]?.message).toMatch(/not taking appointments/);
+    await gql(`mutation A($d: ObjectID!) { activateDoctor(id: $d) { id } }`, { d: doctorId });
+    const [free] = await slots(doctorId);
+    expect(code(await book(patients[1], doctorId, free))).toBeUndefined();
+
+    // An erased patient cannot be booked, right away, although appointments knew them a moment ago.
+    const [next] = await slots(doctorId);
+    expect(code(await book(patients[2], doctorId, next))).toBeUndefined();
+    expect((await gql(`mutation E($p: ObjectID!) { deletePatient(id: $p) }`, { p: patients[2] })).errors).toBeUndefined();
+    const [another] = await slots(doctorId);
+    expect(code(await book(patients[2], doctorId, another))).toBe('NOT_FOUND');
+  });
+});
+
 describe('changes', () => {
   it('reschedules into a free slot, releasing the old one; refuses a booked slot', async () => {
     const doctorId = await newDoctor('Move');

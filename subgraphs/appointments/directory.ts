@@ -1,3 +1,4 @@
+import type { EntityCache } from '../../platform/entityCache';
 import { ServiceClient } from '../../platform/serviceClient';
 import { badInput, notFound } from '../../platform/errors';
 import type { ScheduleWindowDoc } from '../../platform/schedule';
@@ -11,20 +12,33 @@ export interface DoctorInfo {
   weeklySchedule: ScheduleWindowDoc[];
 }
 
+/** Answers kept between requests: dropped when doctors or patients announce a change (platform/entityCache.ts). */
+export interface DirectoryCaches {
+  doctors: EntityCache<DoctorInfo>;
+  /** Patients known to exist (an erasure drops one). */
+  patients: EntityCache<true>;
+}
+
 /** What appointments needs to know from the doctors and patients services, asked over their APIs. */
 export class Directory {
-  constructor(private readonly client: ServiceClient) {}
+  constructor(
+    private readonly client: ServiceClient,
+    private readonly caches: DirectoryCaches | null = null,
+  ) {}
 
-  async doctor(id: string, requestId: string): Promise<DoctorInfo> {
-    const [doc] = await this.client.entities<DoctorInfo>(
-      'doctors',
-      'Doctor',
-      [id],
-      'id name active timeZone specialty weeklySchedule { weekday start end slotMinutes }',
-      requestId,
-    );
-    if (!doc) throw notFound('Doctor', id);
-    return doc;
+  doctor(id: string, requestId: string): Promise<DoctorInfo> {
+    const load = async () => {
+      const [doc] = await this.client.entities<DoctorInfo>(
+        'doctors',
+        'Doctor',
+        [id],
+        'id name active timeZone specialty weeklySchedule { weekday start end slotMinutes }',
+        requestId,
+      );
+      if (!doc) throw notFound('Doctor', id);
+      return doc;
+    };
+    return this.caches ? this.caches.doctors.get(id, load) : load();
   }
 
   async activeDoctor(id: string, requestId: string): Promise<DoctorInfo> {
@@ -34,8 +48,12 @@ export class Directory {
   }
 
   async assertPatientExists(id: string, requestId: string): Promise<void> {
-    const [p] = await this.client.entities<{ id: string }>('patients', 'Patient', [id], 'id', requestId);
-    if (!p) throw notFound('Patient', id);
+    const load = async (): Promise<true> => {
+      const [p] = await this.client.entities<{ id: string }>('patients', 'Patient', [id], 'id', requestId);
+      if (!p) throw notFound('Patient', id);
+      return true;
+    };
+    await (this.caches ? this.caches.patients.get(id, load) : load());
   }
 
   /** Whether the doctor already treats the patient (patients owns care relations). */

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { Claims, claimsModel } from '../../platform/claim';
 import { dbName } from '../../platform/config';
-import { EVENTS_DB, Publisher } from '../../platform/pubsub';
+import { EntityCache } from '../../platform/entityCache';
+import { EVENTS_DB, Publisher, Subscriber, TOPICS } from '../../platform/pubsub';
 import { ServiceClient } from '../../platform/serviceClient';
 import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgraph';
 import { access } from './access';
@@ -15,13 +16,24 @@ import { APPOINTMENT_IMPORTED, appointmentClaimKey, createAppointmentModels, obs
 import { resolvers } from './resolvers';
 import { AppointmentService, type Context } from './service';
 
+/** How often the directory's caches read the stream when no request made them (each request catches up first). */
+const DIRECTORY_POLL_MS = 1_000;
+/** The longest a doctor's or patient's answer is kept, also if its change was never announced. */
+const DIRECTORY_TTL_MS = 60_000;
+
 export const appointmentsSubgraph: SubgraphDefinition<Context> = {
   name: 'appointments',
   schemaPath: path.join(__dirname, 'schema.graphql'),
   resolvers: resolvers as GraphQLResolverMap<Context>,
   access,
   async setup(conn, log, cfg, onStop) {
-    const directory = new Directory(new ServiceClient(cfg, 'appointments'));
+    // What doctors and patients answered, kept until they announce a change on the live stream.
+    const changes = await Subscriber.open(conn, dbName(cfg, EVENTS_DB), log, { pollMs: DIRECTORY_POLL_MS });
+    onStop(() => changes.close());
+    const directory = new Directory(new ServiceClient(cfg, 'appointments'), {
+      doctors: new EntityCache(changes, TOPICS.doctorChanged, DIRECTORY_TTL_MS),
+      patients: new EntityCache(changes, TOPICS.patientChanged, DIRECTORY_TTL_MS),
+    });
     const live = await Publisher.open(conn, dbName(cfg, EVENTS_DB));
     const models = await createAppointmentModels(conn);
     const claims = new Claims(claimsModel(conn, 'claims'));

@@ -15,7 +15,14 @@ export interface Context extends SubgraphContext {
 
 /** Domain rules of doctors: profiles and weekly schedules (availability lives with appointments). */
 export class DoctorService {
-  constructor(private readonly models: DoctorModels) {}
+  /**
+   * @param changed announces that a doctor changed (the live stream's `doctor.changed`: other
+   *   services drop what they cached about the doctor); awaited, and it never fails the change.
+   */
+  constructor(
+    private readonly models: DoctorModels,
+    private readonly changed: (id: string) => Promise<void> = async () => undefined,
+  ) {}
 
   loaders(): Context['loaders'] {
     return { doctor: byIdLoader(this.models.Doctor) };
@@ -80,6 +87,7 @@ export class DoctorService {
   private async change(id: string, update: Record<string, unknown>): Promise<DoctorDoc> {
     const doc = await this.models.Doctor.findByIdAndUpdate(id, update, { returnDocument: 'after', runValidators: true }).lean<DoctorDoc>();
     if (!doc) throw notFound('Doctor', id);
+    await this.changed(id);
     return doc;
   }
 }

@@ -25,9 +25,14 @@ export interface Context extends SubgraphContext {
 
 /** Domain rules of patient records: validation, state changes, lookups. */
 export class PatientService {
+  /**
+   * @param erased announces an erased record (the live stream's `patient.changed`: other services
+   *   drop what they cached, e.g. that the patient exists); awaited, never fails the erasure.
+   */
   constructor(
     private readonly models: PatientModels,
     private readonly clinicZone: string,
+    private readonly erased: (id: string) => Promise<void> = async () => undefined,
   ) {}
 
   loaders(): Context['loaders'] {
@@ -136,6 +141,7 @@ export class PatientService {
   async erase(id: string): Promise<string> {
     const res = await this.models.Patient.deleteOne({ _id: id });
     if (res.deletedCount !== 1) throw notFound('Patient', id);
+    await this.erased(id);
     return id;
   }
 
