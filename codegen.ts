@@ -4,7 +4,7 @@ import { SUBGRAPHS } from './platform/services';
 /**
  * Resolver types for every subgraph, generated from its schema.graphql into
  * subgraphs/<name>/__generated__/resolvers-types.ts (git-ignored; `npm run codegen`).
- * Parent types come from each service's model (mappers), the context from its service.
+ * Parent types come from each service's model (mappers), the context from its service (or CONTEXTS).
  */
 const MAPPERS: Record<string, Record<string, string>> = {
   patients: { Patient: '../model#PatientDoc', MedicalHistoryEntry: '../model#HistoryDoc', LabResult: '../model#LabResultDoc' },
@@ -20,6 +20,11 @@ const MAPPERS: Record<string, Record<string, string>> = {
     Doctor: '{ id: string }',
   },
   accounts: { User: '../model#UserDoc', Session: '../service#SessionResult', AuditEntry: '../../../platform/audit#AuditEntryDoc' },
+};
+
+/** Where a subgraph's request context type lives, when not in its service.ts. */
+const CONTEXTS: Record<string, string> = {
+  appointments: '../doctorDays#Context',
 };
 
 const SCALARS = {
@@ -49,7 +54,7 @@ const config: CodegenConfig = {
           enumsAsTypes: true,
           avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
           maybeValue: 'T | null',
-          contextType: '../service#Context',
+          contextType: CONTEXTS[name] ?? '../service#Context',
           mappers: MAPPERS[name] ?? {},
           scalars: SCALARS,
         },

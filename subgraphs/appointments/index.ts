@@ -14,7 +14,8 @@ import { Queue } from '../../platform/queue';
 import { ANALYTICS_APPOINTMENT_CHANGES, appointmentChange, NOTIFY_APPOINTMENT_EVENT, type AppointmentChange } from '../../platform/jobNames';
 import { APPOINTMENT_IMPORTED, appointmentClaimKey, createAppointmentModels, observationOf, type AppointmentDoc } from './model';
 import { resolvers } from './resolvers';
-import { AppointmentService, type Context } from './service';
+import { doctorDaysLoader, type Context } from './doctorDays';
+import { AppointmentService } from './service';
 
 /** How often the directory's caches read the stream when no request made them (each request catches up first). */
 const DIRECTORY_POLL_MS = 1_000;
@@ -65,7 +66,7 @@ export const appointmentsSubgraph: SubgraphDefinition<Context> = {
     const sweepKeys = setInterval(() => void service.keys.sweep().catch((err: Error) => log.warn({ err: err.message }, 'idempotency key sweep failed')), 3_600_000);
     sweepKeys.unref();
     onStop(async () => clearInterval(sweepKeys));
-    return (base) => ({ ...base, appointments: service, loaders: service.loaders() });
+    return (base) => ({ ...base, appointments: service, loaders: service.loaders(), doctorDays: doctorDaysLoader(models.Appointment) });
   },
 };
 

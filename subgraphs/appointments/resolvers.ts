@@ -1,5 +1,6 @@
 import { idempotencyScope } from '../../platform/idempotency';
 import type { Resolvers } from './__generated__/resolvers-types';
+import { appointmentsOfDoctor } from './doctorDays';
 
 /** Thin: arguments → AppointmentService → result. The access policy (access.ts) runs before each. */
 export const resolvers: Resolvers = {
@@ -27,6 +28,7 @@ export const resolvers: Resolvers = {
   },
   Doctor: {
     __resolveReference: (ref) => ({ id: ref.id }),
-    appointments: (d, { from, to, status }, ctx) => ctx.appointments.forDoctor(d.id, from, to, status),
+    // Batched: every doctor of the entity fetch in one query (doctorDays.ts).
+    appointments: (d, { from, to, status }, ctx) => appointmentsOfDoctor(ctx.doctorDays, { doctorId: d.id, from, to, status }),
   },
 };
