@@ -73,17 +73,36 @@ export const internalService: Rule<BaseContext> = ({ ctx }) => Boolean(ctx.ident
 export function roles(...allowed: Role[]): Rule<BaseContext> {
   return ({ ctx }) => ctx.identity.role !== undefined && allowed.includes(ctx.identity.role);
 }
+/**
+ * Rules answer at once where they can: a rule that needs no lookup returns a boolean, and so do
+ * anyOf/allOf as long as the rules they ask do. A field whose rule answered at once costs no promise
+ * (a 500-appointment day view resolves thousands of fields; a promise each added up).
+ */
+const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as Promise<T> | null)?.then === 'function';
+
+/** The first rule that allows wins; asked one after the other, as written. */
 export function anyOf<TCtx>(...rules: Rule<TCtx>[]): Rule<TCtx> {
-  return async (input) => {
-    for (const r of rules) if (await r(input)) return true;
+  const from = (input: RuleInput<TCtx>, start: number): boolean | Promise<boolean> => {
+    for (let i = start; i < rules.length; i++) {
+      const ok = rules[i](input);
+      if (isPromise(ok)) return ok.then((yes) => yes || from(input, i + 1));
+      if (ok) return true;
+    }
     return false;
   };
+  return (input) => from(input, 0);
 }
+/** Every rule must allow; asked one after the other, as written. */
 export function allOf<TCtx>(...rules: Rule<TCtx>[]): Rule<TCtx> {
-  return async (input) => {
-    for (const r of rules) if (!(await r(input))) return false;
+  const from = (input: RuleInput<TCtx>, start: number): boolean | Promise<boolean> => {
+    for (let i = start; i < rules.length; i++) {
+      const ok = rules[i](input);
+      if (isPromise(ok)) return ok.then((yes) => yes && from(input, i + 1));
+      if (!ok) return false;
+    }
     return true;
   };
+  return (input) => from(input, 0);
 }
 
 // ---- enforcement --------------------------------------------------------------------------
@@ -98,8 +117,13 @@ function fieldPolicy<TCtx>(policy: TypePolicy<TCtx> | undefined, field: string):
   return typeof entry === 'function' ? { rule: entry as Rule<TCtx> } : (entry as FieldPolicy<TCtx>);
 }
 
+/** Selected sub-fields per field of an operation (the same for every object the field returns). */
+const selectedCache = new WeakMap<GraphQLResolveInfo['fieldNodes'], string[]>();
+
 /** Names of the sub-fields selected on an object, for the audit trail. */
 function selectedFields(info: GraphQLResolveInfo): string[] {
+  const cached = selectedCache.get(info.fieldNodes);
+  if (cached) return cached;
   const names = new Set<string>();
   const visit = (selections: readonly SelectionNode[]) => {
     for (const sel of selections) {
@@ -108,7 +132,9 @@ function selectedFields(info: GraphQLResolveInfo): string[] {
     }
   };
   for (const node of info.fieldNodes) visit(node.selectionSet?.selections ?? []);
-  return [...names];
+  const fields = [...names];
+  selectedCache.set(info.fieldNodes, fields);
+  return fields;
 }
 
 function deniedError(ctx: BaseContext) {
@@ -146,40 +172,49 @@ export function applyAccessPolicy<TCtx extends SubgraphContext>(schema: GraphQLS
     if (p.__object) guards.set(typeName, { rule: p.__object, audit: p.__audit });
   }
 
-  const checkObject = async (obj: unknown, typeName: string, ctx: TCtx, fields: string[]): Promise<boolean> => {
+  const checkObject = (obj: unknown, typeName: string, ctx: TCtx, fields: string[]): boolean | Promise<boolean> => {
     const guard = guards.get(typeName);
     if (!guard || obj === null || obj === undefined) return true;
-    const ok = await guard.rule({ ctx, args: {}, parent: obj });
-    if (guard.audit) {
-      ctx.audit.record({
-        entityType: guard.audit.entityType,
-        entityId: guard.audit.id(obj),
-        operation: 'READ',
-        fields,
-        outcome: ok ? 'ALLOWED' : 'DENIED',
-      });
-    }
-    return ok;
+    const decided = (ok: boolean): boolean => {
+      if (guard.audit) {
+        ctx.audit.record({
+          entityType: guard.audit.entityType,
+          entityId: guard.audit.id(obj),
+          operation: 'READ',
+          fields,
+          outcome: ok ? 'ALLOWED' : 'DENIED',
+        });
+      }
+      return ok;
+    };
+    const ok = guard.rule({ ctx, args: {}, parent: obj });
+    return isPromise(ok) ? ok.then(decided) : decided(ok);
   };
 
-  const guardResult = async (value: unknown, type: GraphQLOutputType, ctx: TCtx, info: GraphQLResolveInfo): Promise<unknown> => {
+  const guardResult = (value: unknown, type: GraphQLOutputType, ctx: TCtx, info: GraphQLResolveInfo): unknown => {
     const named = getNamedType(type);
     if (!guards.has(named.name)) return value;
+    const fields = selectedFields(info);
     const inner = isNonNullType(type) ? type.ofType : type;
     if (isListType(inner) && Array.isArray(value)) {
       // Lists drop what the caller may not see; services filter in their queries first.
-      const keep = await Promise.all(value.map((v) => checkObject(v, named.name, ctx, selectedFields(info))));
+      const keep = value.map((v) => checkObject(v, named.name, ctx, fields));
+      if (keep.some(isPromise)) return Promise.all(keep).then((k) => value.filter((_v, i) => k[i]));
       return value.filter((_v, i) => keep[i]);
     }
-    if (!(await checkObject(value, named.name, ctx, selectedFields(info)))) throw deniedError(ctx);
-    return value;
+    const ok = checkObject(value, named.name, ctx, fields);
+    const decided = (yes: boolean) => {
+      if (!yes) throw deniedError(ctx);
+      return value;
+    };
+    return isPromise(ok) ? ok.then(decided) : decided(ok);
   };
 
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__') || FEDERATION_TYPES.has(type.name)) continue;
     for (const field of Object.values(type.getFields())) {
       if (type === schema.getQueryType() && FEDERATION_QUERY_FIELDS.has(field.name)) continue;
-      wrapField(type, field, fieldPolicy(policy[type.name], field.name)!, guardResult);
+      wrapField(type, field, fieldPolicy(policy[type.name], field.name)!, guardResult, guards.has(getNamedType(field.type).name));
     }
     wrapReference(type, guards, checkObject, deniedError);
   }
@@ -190,7 +225,8 @@ function wrapField<TCtx extends SubgraphContext>(
   type: GraphQLObjectType,
   field: GraphQLField<unknown, TCtx>,
   fp: FieldPolicy<TCtx>,
-  guardResult: (value: unknown, type: GraphQLOutputType, ctx: TCtx, info: GraphQLResolveInfo) => Promise<unknown>,
+  guardResult: (value: unknown, type: GraphQLOutputType, ctx: TCtx, info: GraphQLResolveInfo) => unknown,
+  guarded: boolean,
 ): void {
   const resolve: GraphQLFieldResolver<unknown, TCtx> = field.resolve ?? defaultFieldResolver;
   const audit = fp.audit;
@@ -205,8 +241,8 @@ function wrapField<TCtx extends SubgraphContext>(
       ...(reason ? { reason } : {}),
     });
   };
-  field.resolve = async (parent, args: Record<string, unknown>, ctx, info) => {
-    if (!(await fp.rule({ ctx, args, parent }))) {
+  const checked = async (allowed: Promise<boolean> | boolean, parent: unknown, args: Record<string, unknown>, ctx: TCtx, info: GraphQLResolveInfo): Promise<unknown> => {
+    if (!(await allowed)) {
       record(ctx, args, info, null, 'DENIED');
       if (!audit && (type.name === 'Query' || type.name === 'Mutation')) {
         ctx.log.warn({ field: `${type.name}.${field.name}`, role: ctx.identity.role ?? null }, 'access denied');
@@ -223,6 +259,15 @@ function wrapField<TCtx extends SubgraphContext>(
     if (audit?.operation !== 'READ') record(ctx, args, info, result, 'ALLOWED');
     return guardResult(result, field.type, ctx, info);
   };
+  field.resolve = (parent, args: Record<string, unknown>, ctx, info) => {
+    const allowed = fp.rule({ ctx, args, parent });
+    if (allowed !== true || audit) return checked(allowed, parent, args, ctx, info);
+    // Allowed at once and nothing to audit for the field itself: the resolver's own answer, with
+    // the type's guard on its objects; no promise unless the resolver or the guard makes one.
+    const result = resolve(parent, args, ctx, info);
+    if (!guarded) return result;
+    return isPromise(result) ? result.then((r) => guardResult(r, field.type, ctx, info)) : guardResult(result, field.type, ctx, info);
+  };
 }
 
 type ReferenceResolver<TCtx> = (ref: object, ctx: TCtx, info: GraphQLResolveInfo) => unknown;
@@ -230,7 +275,7 @@ type ReferenceResolver<TCtx> = (ref: object, ctx: TCtx, info: GraphQLResolveInfo
 function wrapReference<TCtx extends SubgraphContext>(
   type: GraphQLObjectType,
   guards: Map<string, Guarded<TCtx>>,
-  checkObject: (obj: unknown, typeName: string, ctx: TCtx, fields: string[]) => Promise<boolean>,
+  checkObject: (obj: unknown, typeName: string, ctx: TCtx, fields: string[]) => boolean | Promise<boolean>,
   denied: (ctx: BaseContext) => Error,
 ): void {
   const sub = (type.extensions as { apollo?: { subgraph?: { resolveReference?: ReferenceResolver<TCtx> } } }).apollo?.subgraph;
@@ -239,6 +284,8 @@ function wrapReference<TCtx extends SubgraphContext>(
   if (!guards.has(type.name)) {
     throw new Error(`Entity ${type.name} has a reference resolver but no __object guard in the access policy`);
   }
+  // Stays async: @apollo/subgraph resolves a batch of references in one map, where a synchronous
+  // throw would fail every entity of the batch instead of this one.
   sub.resolveReference = async (ref, ctx, info) => {
     const obj = await original(ref, ctx, info);
     if (!(await checkObject(obj, type.name, ctx, selectedFields(info)))) throw denied(ctx);
