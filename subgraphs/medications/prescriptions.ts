@@ -61,8 +61,18 @@ export class Prescriptions {
 
   /** Every prescription of these patients, newest first, in one query. */
   async ofPatients(patientIds: readonly string[]): Promise<PrescriptionDoc[][]> {
-    const docs = await this.models.Prescription.find({ patientId: { $in: [...patientIds] } }).sort({ _id: -1 }).lean<PrescriptionDoc[]>();
-    return patientIds.map((id) => docs.filter((d) => d.patientId === id));
+    // Without the outbox (events already handed on), which Patient.prescriptions never shows.
+    const docs = await this.models.Prescription.find({ patientId: { $in: [...patientIds] } }, { outbox: 0, outboxSeq: 0, outboxHandled: 0, outboxPending: 0, __v: 0 })
+      .sort({ _id: -1 })
+      .lean<PrescriptionDoc[]>();
+    // Grouped in one pass (500 patients × their prescriptions was a filter of the whole list each).
+    const byPatient = new Map<string, PrescriptionDoc[]>();
+    for (const d of docs) {
+      const list = byPatient.get(d.patientId);
+      if (list) list.push(d);
+      else byPatient.set(d.patientId, [d]);
+    }
+    return patientIds.map((id) => byPatient.get(id) ?? []);
   }
 
   /** The prescriptions the caller may see, narrowed in the query (the type's guard is the backup). */
