@@ -580,7 +580,7 @@ export async function contention(run: Run, out: StepOut, signal: AbortSignal): P
   out.line();
   out.check('contention: stored bookings of the one slot', '1', n(stored), stored === 1);
   out.check('contention: first answers CONFLICT', `${n(items.length - 1)} (all but the winner)`, n(conflicts), conflicts === items.length - 1);
-  out.check('contention: p99 of the first answers', 'none set; ≤ 500 ms as for bookings', fmt(percentile(bookings.map((b) => b.ms), 99)), percentile(bookings.map((b) => b.ms), 99) <= 500);
+  out.check('contention: p99 of the first answers', '≤ 5 s (issue: "every other client answered CONFLICT … with p99 ≤ 5 s")', fmt(percentile(bookings.map((b) => b.ms), 99)), percentile(bookings.map((b) => b.ms), 99) <= 5_000);
   const finalOk = final.filter((a) => a === 'OK').length;
   out.check('contention: after retries with the keys, one acknowledged and the rest CONFLICT', `1 OK, ${n(items.length - 1)} CONFLICT`, tally(final), finalOk === 1 && final.filter((a) => a === 'CONFLICT').length === items.length - 1);
 }
