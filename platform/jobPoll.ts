@@ -1,6 +1,7 @@
 import type { Agenda } from 'agenda';
 import type { Job } from 'agenda/dist/job';
 import { processJobs } from 'agenda/dist/utils/process-jobs';
+import { KeyedQueue } from './keyedQueue';
 
 interface Definition {
   lockLifetime: number;
@@ -64,22 +65,10 @@ export function pollOncePerRound(agenda: Agenda): void {
   // database, was given back only afterwards. The next attempt starts only after Agenda has
   // counted the job this one returned (its count runs in a microtask; the next attempt waits for
   // a macrotask).
-  const queues = new Map<string, Promise<unknown>>();
-  const oneAtATime = <T>(name: string, attempt: () => Promise<T>): Promise<T> => {
-    const turn = (queues.get(name) ?? Promise.resolve()).then(attempt);
-    const settled = turn.then(
-      () => new Promise<void>((r) => setImmediate(r)),
-      () => new Promise<void>((r) => setImmediate(r)),
-    );
-    queues.set(name, settled);
-    void settled.then(() => {
-      if (queues.get(name) === settled) queues.delete(name);
-    });
-    return turn;
-  };
+  const perName = new KeyedQueue({ settleBetween: true });
 
   agenda._findAndLockNextJob = function (this: Agenda, jobName: string, definition: Definition) {
-    return oneAtATime(jobName, () => (definition.lockLimit && definition.locked >= definition.lockLimit ? Promise.resolve(undefined) : attempt.call(this, jobName, definition)));
+    return perName.run(jobName, () => (definition.lockLimit && definition.locked >= definition.lockLimit ? Promise.resolve(undefined) : attempt.call(this, jobName, definition)));
   };
 
   async function attempt(this: Agenda, jobName: string, definition: Definition) {

@@ -331,12 +331,13 @@ function assertRange(from: Date, to: Date): void {
   if (to.getTime() - from.getTime() > MAX_SLOT_RANGE_DAYS * 86_400_000) throw badInput(`from and to may be at most ${MAX_SLOT_RANGE_DAYS} days apart`, 'to');
 }
 
-/** The slot must be in the future and be exactly one slot of the doctor's weekly schedule. */
+/** The appointment must end after it starts and start in the future. */
 function assertFutureRange(start: Date, end: Date): void {
   if (end.getTime() <= start.getTime()) throw badInput('end must be after start', 'end');
   if (start.getTime() <= Date.now()) throw badInput('The appointment must start in the future', 'start');
 }
 
+/** The slot must be in the future and be exactly one slot of the doctor's weekly schedule. */
 function assertBookableSlot(doctor: DoctorInfo, start: Date, end: Date): void {
   assertFutureRange(start, end);
   const dayBefore = new Date(start.getTime() - 86_400_000);

@@ -1,3 +1,5 @@
+import { KeyedQueue } from '../../platform/keyedQueue';
+
 /**
  * Runs the writes to one document one after another inside this process.
  *
@@ -10,20 +12,4 @@
  * embedded database behave; with MongoDB, the conditional updates alone also hold across
  * several instances of the service.
  */
-export class WriteQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(work, work);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
-}
+export class WriteQueue extends KeyedQueue {}
