@@ -30,6 +30,8 @@ export interface NotificationDoc {
   deliveries: number;
   /** A worker delivering it holds it until then (crash recovery). */
   claimedUntil: Date;
+  /** Which attempt holds it (a random id per attempt); only the holder finishes it. */
+  claimHolder?: string | null;
   failureReason?: string | null;
   sentAt?: Date | null;
   readAt?: Date | null;
@@ -53,6 +55,7 @@ const NotificationSchema = new Schema<NotificationDoc>(
     attempts: { type: Number, required: true, default: 0 },
     deliveries: { type: Number, required: true, default: 0 },
     claimedUntil: { type: Date, required: true, default: () => new Date(0) },
+    claimHolder: { type: String },
     failureReason: { type: String },
     sentAt: { type: Date },
     readAt: { type: Date },

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { Claims, claimsModel } from '../../platform/claim';
 import { dbName, type Config } from '../../platform/config';
 import { EVENTS_DB, Publisher } from '../../platform/pubsub';
-import { dropTestDatabases, openDb, silentLog, testConfig } from '../../test/helpers';
+import { dropTestDatabases, openDb, silentLog, testConfig, waitFor } from '../../test/helpers';
 import type { DeliveryChannel, OutgoingMessage } from './channels';
-import { createNotificationModels, type NotificationModels } from './model';
+import { createNotificationModels, type NotificationDoc, type NotificationModels } from './model';
 import { RetryLater, Sender, type NotificationSpec } from './sender';
 
 /** Counts what reaches it; takes a moment per send so concurrent senders overlap; can be told to fail. */
@@ -79,14 +78,34 @@ describe('Sender under concurrency', () => {
 
   it('a message held by a worker that died is retried when its lease ends, not before', async () => {
     const channel = new CountingChannel();
-    // A worker claimed it (as the sender does) and died: the claim and claimedUntil are left behind.
+    // A worker stored it held (as the sender does) and died: its lease is left behind.
     const until = new Date(Date.now() + 60_000);
-    const doc = await models.Notification.create({ ...spec('dead-holder-1'), status: 'QUEUED', attempts: 1, deliveries: 0, claimedUntil: until });
-    expect(await new Claims(claimsModel(conn, 'claims')).tryClaim(`notification:${String(doc._id)}`, randomUUID(), 60_000)).toBe(true);
+    await models.Notification.create({ ...spec('dead-holder-1'), status: 'QUEUED', attempts: 1, deliveries: 0, claimedUntil: until, claimHolder: randomUUID() });
     const err = await sender(channel).send(spec('dead-holder-1')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RetryLater);
     expect((err as RetryLater).retryAt!.getTime()).toBeGreaterThanOrEqual(until.getTime());
     expect(channel.sent).toHaveLength(0);
+  });
+
+  it('an attempt whose lease ran out sends nothing once another took the message over', async () => {
+    const channel = new CountingChannel();
+    // A: stores the message held for 300 ms, then stalls for 2 s before delivering (a paused process).
+    const slow = new Sender(models.Notification, channel, live, silentLog, { claimMs: 300, maxAttempts: 3, pauseBeforeSendMs: 2_000 });
+    const first = slow.send(spec('taken-over-1')).catch((e: unknown) => e);
+    await waitFor(() => models.Notification.exists({ dedupeKey: 'taken-over-1' }));
+    // B: told to retry later while A's lease runs, then takes it over and delivers.
+    let sent: NotificationDoc | null = null;
+    await waitFor(async () => {
+      sent = await sender(channel).send(spec('taken-over-1')).catch((e: unknown) => {
+        if (!(e instanceof RetryLater)) throw e;
+        return null;
+      });
+      return sent;
+    });
+    expect(sent).toMatchObject({ status: 'SENT', attempts: 2, deliveries: 1 });
+    expect(await first).toBeInstanceOf(RetryLater);
+    expect(channel.sent).toHaveLength(1);
+    expect(await models.Notification.findOne({ dedupeKey: 'taken-over-1' }).lean()).toMatchObject({ status: 'SENT', attempts: 2, deliveries: 1 });
   });
 });
 
@@ -100,12 +119,11 @@ describe('stale queued notifications', () => {
       // Its job gave up (an older release did so silently) after the claim of a dead worker ran out.
       { ...base, dedupeKey: 'stale-1', status: 'QUEUED', attempts: 1, claimedUntil: new Date(longAgo.getTime() + 10_000), updatedAt: longAgo },
       // A worker is delivering it right now.
-      { ...base, dedupeKey: 'stale-held', status: 'QUEUED', attempts: 1, claimedUntil: new Date(Date.now() + 60_000), updatedAt: longAgo },
+      { ...base, dedupeKey: 'stale-held', status: 'QUEUED', attempts: 1, claimedUntil: new Date(Date.now() + 60_000), claimHolder: randomUUID(), updatedAt: longAgo },
       // Just stored: its job is on it.
       { ...base, dedupeKey: 'stale-fresh', status: 'QUEUED', attempts: 0, claimedUntil: new Date(0), updatedAt: new Date() },
       { ...base, dedupeKey: 'stale-done', status: 'SENT', attempts: 1, claimedUntil: new Date(0), updatedAt: longAgo },
     ]);
-    await new Claims(claimsModel(conn, 'claims')).tryClaim(`notification:${String(insertedIds[1])}`, randomUUID(), 60_000);
 
     expect(await sender(channel).redeliverStale()).toBe(1);
     expect(channel.sent.map((m) => m.notificationId)).toEqual([String(insertedIds[0])]);

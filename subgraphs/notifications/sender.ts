@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
-import { Claims, claimsModel } from '../../platform/claim';
 import { isDuplicateKey } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import { TOPICS, type Publisher } from '../../platform/pubsub';
@@ -43,36 +42,42 @@ export interface SenderOptions {
   pauseBeforeSendMs?: number;
 }
 
+/** A record this attempt holds: until `until` (this process's clock) no other attempt can take it. */
+interface Held {
+  doc: NotificationDoc;
+  holder: string;
+  until: number;
+}
+
 /**
  * Stores and delivers one notification exactly once per dedupe key: the unique key makes a second
- * record impossible; a worker holds an exclusive claim on the record (platform/claim.ts, a lease of
- * `claimMs`) while it delivers, so a worker that dies mid-run leaves it for the next one once the
- * lease is over. Only the claim holder writes the record (attempts, SENT/FAILED), and SENT/FAILED
- * are final. The claim, not a conditional update, decides: FerretDB does not apply conditional
- * updates atomically.
+ * record impossible; the attempt delivering it holds a lease written in the record itself
+ * (`claimHolder`, `claimedUntil`), so a worker that dies mid-run leaves it for the next one once
+ * the lease is over. Only the holder writes the record (attempts, SENT/FAILED), and SENT/FAILED
+ * are final.
+ *
+ * Every change of a stored record is a `findAndModify` conditional on the holder or on an expired
+ * lease, which is atomic on MongoDB and on the embedded FerretDB build
+ * (scripts/ferretdb/overlay/healthsync_findandmodify.go); a plain conditional update is not atomic
+ * on FerretDB and is not used. A new record is stored already held by the attempt that stores it,
+ * so the common case costs one insert and one findAndModify.
  */
 export class Sender {
-  private readonly claims: Claims;
-
   constructor(
     private readonly Notification: Model<NotificationDoc>,
     private readonly channel: DeliveryChannel,
     private readonly live: Publisher,
     private readonly log: Logger,
     private readonly opts: SenderOptions,
-  ) {
-    this.claims = new Claims(claimsModel(Notification.db, 'claims'));
-  }
+  ) {}
 
-  async send(spec: NotificationSpec): Promise<NotificationDoc> {
-    const record = await this.store(spec);
-    if (record.status !== 'QUEUED') return record;
-    return this.whileClaimed(record, true, (claimed, stillHeld) => this.deliver(claimed, stillHeld));
+  send(spec: NotificationSpec): Promise<NotificationDoc> {
+    return this.withRecord(spec, true, (held) => this.deliver(held));
   }
 
   /**
    * Safety net for notifications stored but never finished, e.g. their job gave up or was lost
-   * (or was stopped by a release before this sweep existed): delivers, under the claim as always,
+   * (or was stopped by a release before this sweep existed): delivers, under the lease as always,
    * up to `limit` QUEUED ones that nobody holds and that nobody touched for a whole lease. Returns
    * how many it finished.
    */
@@ -84,7 +89,7 @@ export class Sender {
     let finished = 0;
     for (const record of stale) {
       try {
-        const done = await this.whileClaimed(record, true, (claimed, stillHeld) => this.deliver(claimed, stillHeld));
+        const done = await this.heldOrFinal(record, randomUUID(), true, (held) => this.deliver(held));
         if (done.status !== 'QUEUED') finished++;
       } catch (err) {
         if (!(err instanceof RetryLater)) throw err;
@@ -96,80 +101,85 @@ export class Sender {
   }
 
   /** Records a notification that cannot be sent at all (unknown patient, appointment gone). */
-  async fail(spec: NotificationSpec, reason: string): Promise<NotificationDoc> {
-    const record = await this.store(spec);
-    if (record.status !== 'QUEUED') return record;
-    return this.whileClaimed(record, false, (claimed, stillHeld) => this.finish(claimed, stillHeld, { status: 'FAILED', failureReason: reason }));
+  fail(spec: NotificationSpec, reason: string): Promise<NotificationDoc> {
+    return this.withRecord(spec, false, (held) => this.finish(held, { status: 'FAILED', failureReason: reason }));
   }
 
   /**
-   * Claims the record, counts a delivery attempt (`attempt`) and runs `work` on the record as read
-   * inside the claim; RetryLater while another worker holds it. `stillHeld` tells whether the lease
-   * is still ours.
+   * Stores the record held by this attempt, or takes the stored one (see `heldOrFinal`), and runs
+   * `work` on it. `attempt` counts a delivery attempt.
    */
-  private async whileClaimed(
-    record: NotificationDoc,
-    attempt: boolean,
-    work: (claimed: NotificationDoc, stillHeld: () => Promise<boolean>) => Promise<NotificationDoc>,
-  ): Promise<NotificationDoc> {
-    const key = `notification:${String(record._id)}`;
+  private async withRecord(spec: NotificationSpec, attempt: boolean, work: (held: Held) => Promise<NotificationDoc>): Promise<NotificationDoc> {
     const holder = randomUUID();
-    if (!(await this.claims.tryClaim(key, holder, this.opts.claimMs))) {
-      const current = await this.Notification.findById(record._id).lean<NotificationDoc>();
-      if (current && current.status !== 'QUEUED') return current;
-      // The holder wrote when its lease ends: no use trying before (a dead holder's lease just runs out).
-      const until = current?.claimedUntil?.getTime() ?? 0;
-      throw new RetryLater('another worker is delivering this notification', until > Date.now() ? new Date(until + 250) : undefined);
-    }
+    const until = Date.now() + this.opts.claimMs;
+    let stored: NotificationDoc | null = null;
     try {
-      // Only the holder writes the record, so this read-and-count cannot race another worker.
-      const claimed = await this.Notification.findOneAndUpdate(
-        { _id: record._id, status: 'QUEUED' },
-        { $set: { claimedUntil: new Date(Date.now() + this.opts.claimMs) }, ...(attempt ? { $inc: { attempts: 1 } } : {}) },
-        { returnDocument: 'after' },
-      ).lean<NotificationDoc>();
-      if (!claimed) return (await this.Notification.findById(record._id).lean<NotificationDoc>())!; // finished by the previous holder
-      return await work(claimed, () => this.claims.holds(key, holder));
-    } finally {
-      await this.claims.release(key, holder).catch((err: Error) => this.log.warn({ err: err.message }, 'notification claim not released; its lease runs out'));
+      stored = (await this.Notification.create({ ...spec, status: 'QUEUED', attempts: attempt ? 1 : 0, deliveries: 0, claimedUntil: new Date(until), claimHolder: holder })).toObject<NotificationDoc>();
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
     }
+    if (stored) return work({ doc: stored, holder, until });
+    const existing = await this.Notification.findOne({ dedupeKey: spec.dedupeKey }).lean<NotificationDoc>();
+    if (!existing) throw new RetryLater('the notification was stored and removed meanwhile');
+    return this.heldOrFinal(existing, holder, attempt, work);
   }
 
-  private async deliver(claimed: NotificationDoc, stillHeld: () => Promise<boolean>): Promise<NotificationDoc> {
-    if (this.opts.pauseBeforeSendMs) await new Promise((r) => setTimeout(r, this.opts.pauseBeforeSendMs));
+  /**
+   * Takes a stored record whose lease is over (none, or a dead or failed holder's) and runs `work`
+   * on it as the holder; a record that is SENT or FAILED is returned as it is; RetryLater while
+   * another attempt holds it.
+   */
+  private async heldOrFinal(record: NotificationDoc, holder: string, attempt: boolean, work: (held: Held) => Promise<NotificationDoc>): Promise<NotificationDoc> {
+    if (record.status !== 'QUEUED') return record;
+    const now = Date.now();
+    const until = now + this.opts.claimMs;
+    const doc = await this.Notification.findOneAndUpdate(
+      { _id: record._id, status: 'QUEUED', claimedUntil: { $lte: new Date(now) } },
+      { $set: { claimedUntil: new Date(until), claimHolder: holder }, ...(attempt ? { $inc: { attempts: 1 } } : {}) },
+      { returnDocument: 'after' },
+    ).lean<NotificationDoc>();
+    if (doc) return work({ doc, holder, until });
+    const current = await this.Notification.findById(record._id).lean<NotificationDoc>();
+    if (current && current.status !== 'QUEUED') return current;
+    // The holder wrote when its lease ends: no use trying before (a dead holder's lease just runs out).
+    const busyUntil = current?.claimedUntil?.getTime() ?? 0;
+    throw new RetryLater('another worker is delivering this notification', busyUntil > Date.now() ? new Date(busyUntil + 250) : undefined);
+  }
 
+  /** Whether the lease is still this attempt's: nobody may take a record before its lease ends. */
+  private stillHeld(held: Held): boolean {
+    return Date.now() < held.until;
+  }
+
+  private async deliver(held: Held): Promise<NotificationDoc> {
+    if (this.opts.pauseBeforeSendMs) await new Promise((r) => setTimeout(r, this.opts.pauseBeforeSendMs));
+    const claimed = held.doc;
     const problem = missingAddress(claimed.channel, claimed.to);
-    if (problem) return this.finish(claimed, stillHeld, { status: 'FAILED', failureReason: problem });
-    if (!(await stillHeld())) throw new RetryLater(LEASE_LOST);
+    if (problem) return this.finish(held, { status: 'FAILED', failureReason: problem });
+    if (!this.stillHeld(held)) throw new RetryLater(LEASE_LOST);
     try {
       await this.channel.send({ notificationId: String(claimed._id), channel: claimed.channel, to: claimed.to ?? null, body: claimed.message });
     } catch (err) {
       const reason = `Delivery failed: ${(err as Error).message}`;
-      if (claimed.attempts >= this.opts.maxAttempts) return this.finish(claimed, stillHeld, { status: 'FAILED', failureReason: reason });
-      if (await stillHeld()) await this.Notification.updateOne({ _id: claimed._id }, { $set: { claimedUntil: new Date(0), failureReason: reason } });
+      if (claimed.attempts >= this.opts.maxAttempts) return this.finish(held, { status: 'FAILED', failureReason: reason });
+      // Let the next attempt have it at once.
+      await this.Notification.findOneAndUpdate({ _id: claimed._id, claimHolder: held.holder }, { $set: { claimedUntil: new Date(0), claimHolder: null, failureReason: reason } });
       throw new RetryLater(reason);
     }
-    return this.finish(claimed, stillHeld, { status: 'SENT', sentAt: new Date(), failureReason: null }, true);
+    return this.finish(held, { status: 'SENT', sentAt: new Date(), failureReason: null }, true);
   }
 
-  private async store(spec: NotificationSpec): Promise<NotificationDoc> {
-    try {
-      const doc = await this.Notification.create({ ...spec, status: 'QUEUED', attempts: 0, deliveries: 0, claimedUntil: new Date(0) });
-      return doc.toObject<NotificationDoc>();
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      const existing = await this.Notification.findOne({ dedupeKey: spec.dedupeKey }).lean<NotificationDoc>();
-      if (!existing) throw err;
-      return existing;
-    }
-  }
-
-  /** The final transition; only while the claim is still ours (a worker that took over decides otherwise). */
-  private async finish(doc: NotificationDoc, stillHeld: () => Promise<boolean>, set: Partial<NotificationDoc>, delivered = false): Promise<NotificationDoc> {
-    if (!(await stillHeld())) throw new RetryLater(LEASE_LOST);
+  /**
+   * The final transition, made only by the holder (a worker that took over after the lease ran out
+   * decides otherwise). A delivery that went out is recorded even when the lease ran out during
+   * it, as long as nobody took the record over.
+   */
+  private async finish(held: Held, set: Partial<NotificationDoc>, delivered = false): Promise<NotificationDoc> {
+    const doc = held.doc;
+    if (!delivered && !this.stillHeld(held)) throw new RetryLater(LEASE_LOST);
     const done = await this.Notification.findOneAndUpdate(
-      { _id: doc._id, status: 'QUEUED' },
-      { $set: { ...set, claimedUntil: new Date(0) }, ...(delivered ? { $inc: { deliveries: 1 } } : {}) },
+      { _id: doc._id, status: 'QUEUED', claimHolder: held.holder },
+      { $set: { ...set, claimedUntil: new Date(0), claimHolder: null }, ...(delivered ? { $inc: { deliveries: 1 } } : {}) },
       { returnDocument: 'after' },
     ).lean<NotificationDoc>();
     const final = done ?? (await this.Notification.findById(doc._id).lean<NotificationDoc>())!;
