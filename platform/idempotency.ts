@@ -102,6 +102,8 @@ export interface Reservation {
   resultId: Types.ObjectId;
   /** The record's own id: `release` drops exactly this reservation. */
   recordId: Types.ObjectId;
+  /** Made by this call: no earlier call with the key can have stored anything under `resultId`. */
+  fresh: boolean;
 }
 
 /**
@@ -137,7 +139,7 @@ export class IdempotencyKeys {
       const fresh = { _id: new Types.ObjectId(), key, hash, resultId: new Types.ObjectId(), createdAt: new Date() };
       try {
         await this.model.create(fresh);
-        return { resultId: fresh.resultId, recordId: fresh._id };
+        return { resultId: fresh.resultId, recordId: fresh._id, fresh: true };
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
@@ -148,7 +150,7 @@ export class IdempotencyKeys {
         continue;
       }
       if (current.hash !== hash) throw keyReused();
-      return { resultId: current.resultId, recordId: current._id };
+      return { resultId: current.resultId, recordId: current._id, fresh: false };
     }
   }
 
@@ -160,7 +162,7 @@ export class IdempotencyKeys {
     const current = await this.model.findOne({ key }).lean<IdempotencyRecordDoc>();
     if (!current || current.createdAt.getTime() <= Date.now() - this.ttlMs) return null;
     if (current.hash !== requestHash(request)) throw keyReused();
-    return { resultId: current.resultId, recordId: current._id };
+    return { resultId: current.resultId, recordId: current._id, fresh: false };
   }
 
   /**

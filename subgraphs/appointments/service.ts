@@ -141,8 +141,11 @@ export class AppointmentService {
       throw conflict('That slot has already been booked; please pick another');
     }
     const reserved = idempotencyKey ? await this.keys.reserve(idempotencyKey, request) : null;
+    // Only an earlier call with the key can have stored the booking; a fresh reservation has none.
+    // (A later call racing this one books under the same id: the unique `_id` or the overlap check meets it.)
+    const earlierCall = reserved !== null && !reserved.fresh;
     const bookedBefore = () => (reserved ? this.models.Appointment.findById(reserved.resultId).lean<AppointmentDoc>() : Promise.resolve(null));
-    const earlier = await bookedBefore();
+    const earlier = earlierCall ? await bookedBefore() : null;
     if (earlier) return earlier;
 
     const doctor = await this.directory.activeDoctor(input.doctorId, requestId);
@@ -153,8 +156,8 @@ export class AppointmentService {
     // an earlier one with this key, about to save this very booking. A retry with the key is safe.
     const busy = reserved ? () => keyInProgress('booking for this patient') : undefined;
     const booked = await withPatientLock(this.claims, input.patientId, async (): Promise<{ doc: AppointmentDoc; replay: boolean }> => {
-      // An attempt with the same key may have saved it while this one waited for the lock.
-      const meanwhile = await bookedBefore();
+      // An earlier attempt with the same key may have saved it while this one waited for the lock.
+      const meanwhile = earlierCall ? await bookedBefore() : null;
       if (meanwhile) return { doc: meanwhile, replay: true };
       const clash = await this.overlap(input.patientId, input.start, input.end);
       if (clash && reserved?.resultId.equals(clash._id)) return { doc: clash, replay: true };
