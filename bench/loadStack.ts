@@ -15,6 +15,7 @@ import { SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/servic
 import { ensureFerretDbBinary } from '../scripts/db';
 import { seedDemoData } from '../scripts/seed';
 import { restartDelayMs } from '../scripts/supervise';
+import { CommandCounter } from './dbCommands';
 import { deadlineSignal } from './loadClient';
 
 const ROOT = path.join(__dirname, '..');
@@ -290,13 +291,15 @@ export class Stack {
     readonly dbPort: number,
     readonly ports: Record<ServiceName, number>,
     private readonly bin: string,
+    /** With BENCH_DB_COUNT=1: the stack talks to the database through this counting proxy. */
+    readonly commands: { counter: CommandCounter; port: number } | null = null,
   ) {
     this.dataDir = path.join(opts.runDir, 'ferretdb');
     this.logDir = path.join(opts.runDir, 'logs');
     mkdirSync(this.dataDir, { recursive: true });
     mkdirSync(this.logDir, { recursive: true });
     this.prefix = opts.prefix;
-    this.uri = `mongodb://127.0.0.1:${dbPort}/`;
+    this.uri = `mongodb://127.0.0.1:${commands?.port ?? dbPort}/`;
     this.db = new ManagedProcess(
       'ferretdb',
       () => ({
@@ -320,7 +323,13 @@ export class Stack {
     const bin = ensureFerretDbBinary((m) => console.log(m));
     const [dbPort, ...rest] = await freePorts(SUBGRAPHS.length + 2);
     const ports = Object.fromEntries([...SUBGRAPHS, 'router'].map((name, i) => [name, rest[i]])) as Record<ServiceName, number>;
-    return new Stack(opts, dbPort, ports, bin);
+    // BENCH_DB_COUNT=1 counts the database commands the stack sends (bench/dbCommands.ts).
+    let commands: { counter: CommandCounter; port: number } | null = null;
+    if (process.env.BENCH_DB_COUNT) {
+      const counter = new CommandCounter(() => dbPort);
+      commands = { counter, port: await counter.listen() };
+    }
+    return new Stack(opts, dbPort, ports, bin, commands);
   }
 
   get routerUrl(): string {
@@ -456,6 +465,7 @@ export class Stack {
     this.conn = null;
     await Promise.all([...this.extras.values(), ...this.services.values()].map((p) => p.stop()));
     await this.db.stop();
+    await this.commands?.counter.close();
   }
 
   /** From a synchronous 'exit' handler: SIGKILL whatever still runs. */

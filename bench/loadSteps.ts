@@ -14,6 +14,7 @@ import { NOTIFY_APPOINTMENT_EVENT } from '../platform/jobNames';
 import { slotKeyOf, type AppointmentDoc } from '../subgraphs/appointments/model';
 import type { NotificationDoc } from '../subgraphs/notifications/model';
 import { reminderTime } from '../subgraphs/notifications/templates';
+import { difference } from './dbCommands';
 import { World } from './fixtures';
 import { book, deadlineSignal, GraphClient, isOpenOutcome, median, NO_RETRY, percentile, pool, RETRY_OPEN_OUTCOMES, setupMutation, tally, type Booking, type BookingInput, type RetryPolicy } from './loadClient';
 import { cpuSeconds, rssMb, type ManagedProcess, type Stack } from './loadStack';
@@ -349,6 +350,7 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
   );
   const procs = run.stack.all().filter((p) => p.running && p.pid !== null);
   const cpuBefore = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid!) ?? 0]));
+  const commandsBefore = run.stack.commands?.counter.snapshot();
   const { bookings, wallMs } = await runBookings(run, items, NO_RETRY, opts.clients, signal);
   const cpuUsed = procs.map((p) => ({ name: p.name, s: (cpuSeconds(p.pid!) ?? 0) - (cpuBefore.get(p.name) ?? 0) }));
   run.noFaults = bookings;
@@ -366,8 +368,10 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
       `${cpuUsed.map((c) => `${c.name} ${perBooking(c.s)}`).join(', ')}; all ${perBooking(cpuTotal)}.`,
   );
 
-  // The plain insert rate of the same database, same concurrency.
   const ackedIds = acked.map((b) => b.id!);
+  if (commandsBefore) await commandsPerBooking(run, out, commandsBefore, ackedIds, bookings.length, signal);
+
+  // The plain insert rate of the same database, same concurrency.
   const confirmedBefore = await sentCount(run, 'APPOINTMENT_CONFIRMED', ackedIds);
   const inserts = Math.max(opts.bookings, 2_000);
   const scratch = stores.scratch;
@@ -388,6 +392,22 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
   out.check('bookings/s without faults', '≥ 100/s', `${perSecond.toFixed(1)}/s`, perSecond >= 100);
   out.check('booking latency p99 without faults', '≤ 500 ms', fmt(p99), p99 <= 500);
   out.check('every booking acknowledged and stored', `${n(items.length)}`, `${n(acked.length)} acknowledged, ${n(stored)} stored`, acked.length === items.length && stored === items.length);
+}
+
+/**
+ * With BENCH_DB_COUNT=1: the database commands the stack sent for the bookings, from before the
+ * first until every confirmation was SENT, per booking, by database and command.
+ */
+async function commandsPerBooking(run: Run, out: StepOut, before: Map<string, number>, ids: string[], sent: number, signal: AbortSignal): Promise<void> {
+  await until(async () => (await sentCount(run, 'APPOINTMENT_CONFIRMED', ids)) >= ids.length, Date.now() + 120_000, signal, 250);
+  const counter = run.stack.commands!.counter;
+  const rows = difference(counter.snapshot(), before).map(([k, v]): [string, number] => [k.replace(`${run.cfg.DB_PREFIX}_`, ''), v]);
+  const total = rows.reduce((a, [, v]) => a + v, 0);
+  const per = (v: number) => (v / Math.max(1, sent)).toFixed(2);
+  out.line(
+    `Database commands from the first booking until every confirmation was SENT (BENCH_DB_COUNT=1, counted by a proxy in front of the database; includes the stack's background polling meanwhile): ` +
+      `**${per(total)} per booking**; by database and command: ${rows.map(([k, v]) => `${k} ${per(v)}`).join(', ')}.`,
+  );
 }
 
 /** Condition before the second idle measurement: every no-faults booking has its confirmation SENT. */
