@@ -1,6 +1,7 @@
+import type { KeyObject } from 'node:crypto';
 import type { Config } from './config';
 import { appError, ErrorCode } from './errors';
-import { signIdentity } from './identity';
+import { signIdentity, signingKey } from './identity';
 import { defaultSubgraphUrl, subgraphUrlEnv, type SubgraphName } from './services';
 
 interface GraphQLAnswer<T> {
@@ -10,38 +11,45 @@ interface GraphQLAnswer<T> {
 
 /**
  * How one HealthSync service asks another: a GraphQL call straight to the other subgraph, signed
- * with the internal secret as `{ service: <caller> }`, carrying the user's request id. Coded
- * errors of the callee pass through; a callee that is down or slow is SUBGRAPH_UNAVAILABLE.
+ * with the internal secret as `{ service: <caller> }` for that subgraph and that body, as the
+ * router signs its calls (platform/identity.ts), carrying the user's request id. Coded errors of
+ * the callee pass through; a callee that is down or slow is SUBGRAPH_UNAVAILABLE.
  */
 export class ServiceClient {
+  /** Made once per client, not per call. */
+  private readonly key: KeyObject;
+
   constructor(
     private readonly cfg: Config,
     private readonly caller: SubgraphName,
-  ) {}
+  ) {
+    this.key = signingKey(cfg.INTERNAL_SECRET);
+  }
 
   private url(target: SubgraphName): string {
     return this.cfg[subgraphUrlEnv(target) as keyof Config] as string | undefined ?? defaultSubgraphUrl(target);
   }
 
   async query<T>(target: SubgraphName, query: string, variables: Record<string, unknown>, requestId: string): Promise<T> {
+    const body = JSON.stringify({ query, variables });
     let res: Response;
     try {
       res = await fetch(this.url(target), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...signIdentity({ service: this.caller }, this.cfg.INTERNAL_SECRET, requestId) },
-        body: JSON.stringify({ query, variables }),
+        headers: { 'content-type': 'application/json', ...signIdentity({ service: this.caller }, this.key, body, { audience: target, requestId }) },
+        body,
         signal: AbortSignal.timeout(this.cfg.SUBGRAPH_TIMEOUT_MS),
       });
     } catch {
       throw appError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The ${target} service is unavailable right now; please try again shortly`, { serviceName: target });
     }
-    let body: GraphQLAnswer<T>;
+    let answer: GraphQLAnswer<T>;
     try {
-      body = (await res.json()) as GraphQLAnswer<T>;
+      answer = (await res.json()) as GraphQLAnswer<T>;
     } catch {
       throw appError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The ${target} service answered ${res.status}`, { serviceName: target });
     }
-    const first = body.errors?.[0];
+    const first = answer.errors?.[0];
     if (first) {
       const code = first.extensions?.code;
       if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR && (Object.values(ErrorCode) as string[]).includes(code)) {
@@ -49,7 +57,7 @@ export class ServiceClient {
       }
       throw appError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The ${target} service failed to answer`, { serviceName: target });
     }
-    return body.data as T;
+    return answer.data as T;
   }
 
   /** Federation entity lookup: one object (or null) per id, in order. */

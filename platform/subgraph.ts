@@ -14,7 +14,7 @@ import type { Connection } from 'mongoose';
 import { dbName, loadConfig, type Config } from './config';
 import { connectDb } from './db';
 import { ErrorCode, toClientError } from './errors';
-import { IDENTITY_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, verifyIdentity } from './identity';
+import { bodyDigest, IDENTITY_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, signingKey, verifyIdentity } from './identity';
 import { createLogger, type Logger } from './logger';
 import type { SubgraphContext } from './context';
 import { applyAccessPolicy, type AccessPolicy } from './authz';
@@ -88,12 +88,20 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     const ready = conn.readyState === 1;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unavailable', service: def.name });
   });
+  // Calls are signed over their exact body bytes (platform/identity.ts): its SHA-256 is taken once,
+  // from the bytes express.json reads, before they are parsed.
+  const key = signingKey(cfg.INTERNAL_SECRET);
+  const digests = new WeakMap<http.IncomingMessage, Buffer>();
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    express.json({ limit: '1mb', verify: (req, _res, buf) => void digests.set(req, bodyDigest(buf)) }),
     expressMiddleware(server, {
       context: async ({ req }) => {
-        const verified = verifyIdentity(req.header(IDENTITY_HEADER), req.header(SIGNATURE_HEADER), cfg.INTERNAL_SECRET);
+        const verified = verifyIdentity(
+          { identity: req.header(IDENTITY_HEADER), signature: req.header(SIGNATURE_HEADER), bodyDigest: digests.get(req) },
+          key,
+          def.name,
+        );
         if (!verified.ok) {
           log.warn({ reason: verified.reason, ip: req.ip }, 'refused call without a valid router signature');
           throw new GraphQLError(`This service only answers the HealthSync router (${verified.reason})`, {

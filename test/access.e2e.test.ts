@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kind, parse } from 'graphql';
-import { signIdentity, type Role } from '../platform/identity';
+import type { Role } from '../platform/identity';
 import { SUBGRAPHS } from '../platform/services';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { analyticsSubgraph } from '../subgraphs/analytics/index';
@@ -16,7 +16,7 @@ import { appointmentRows } from './access/appointments.rows';
 import { medicationRows } from './access/medications.rows';
 import { notificationRows } from './access/notifications.rows';
 import { patientRows, staffRows } from './access/patients.rows';
-import { startTestGraph, postGraphQL } from './helpers';
+import { callSubgraph, startTestGraph } from './helpers';
 
 /**
  * The access suite: every query and mutation that touches patient data, tried by every role
@@ -101,7 +101,7 @@ describe('access suite', () => {
       const viaRouter = await env.graph.as(env.tokens.SUPER_ADMIN, query);
       expect(viaRouter.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
       const sub = env.graph.subgraphs[field.split('.')[0] as keyof typeof env.graph.subgraphs]!;
-      const asUser = await postGraphQL(sub.url, query, {}, signIdentity({ userId: 'u', role: 'SUPER_ADMIN' }, env.graph.cfg.INTERNAL_SECRET));
+      const asUser = await callSubgraph(sub, env.graph.cfg, query, {}, { userId: 'u', role: 'SUPER_ADMIN' });
       expect(asUser.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
   });

@@ -3,7 +3,7 @@ import mongoose from 'mongoose';
 import { loadConfig, dbName, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
 import type { SubgraphContext } from '../platform/context';
-import { signIdentity, type Identity } from '../platform/identity';
+import { signIdentity, signingKey, type Identity, type SignOptions } from '../platform/identity';
 import { createLogger } from '../platform/logger';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../platform/subgraph';
 import { subgraphUrlEnv, type SubgraphName } from '../platform/services';
@@ -53,36 +53,47 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }
 
-export async function postGraphQL<T = Record<string, unknown>>(
+export function postGraphQL<T = Record<string, unknown>>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Promise<GraphQLResponse<T>> {
+  return postBody<T>(url, JSON.stringify({ query, variables }), headers);
+}
+
+/** POSTs these exact body bytes as JSON (a signed call must send the body it was signed over). */
+export async function postBody<T = Record<string, unknown>>(url: string, body: string, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
+    body,
   });
   const text = await res.text();
-  let body: Omit<GraphQLResponse<T>, 'status'>;
+  let answer: Omit<GraphQLResponse<T>, 'status'>;
   try {
-    body = JSON.parse(text) as Omit<GraphQLResponse<T>, 'status'>;
+    answer = JSON.parse(text) as Omit<GraphQLResponse<T>, 'status'>;
   } catch {
     throw new Error(`Non-JSON answer (${res.status}): ${text.slice(0, 300)}`);
   }
-  return { status: res.status, ...body };
+  return { status: res.status, ...answer };
 }
 
-/** Calls a subgraph directly the way the router does (signed identity). */
+/**
+ * Calls a subgraph directly the way the router does: the identity signed for this subgraph and
+ * this body (options: e.g. an idempotency key).
+ */
 export function callSubgraph<T = Record<string, unknown>>(
   sub: RunningSubgraph,
   cfg: Config,
   query: string,
   variables: Record<string, unknown> = {},
   identity: Identity = {},
+  opts: Omit<SignOptions, 'audience'> = {},
 ): Promise<GraphQLResponse<T>> {
-  return postGraphQL<T>(sub.url, query, variables, signIdentity(identity, cfg.INTERNAL_SECRET, 'test'));
+  const body = JSON.stringify({ query, variables });
+  const signed = signIdentity(identity, signingKey(cfg.INTERNAL_SECRET), body, { audience: sub.name, requestId: 'test', ...opts });
+  return postBody<T>(sub.url, body, signed);
 }
 
 export interface TestGraph {

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signIdentity } from '../platform/identity';
-import { silentLog, startTestGraph, type GraphQLResponse, type TestGraph } from './helpers';
+import { callSubgraph, silentLog, startTestGraph, type GraphQLResponse, type TestGraph } from './helpers';
 import { startRouter, type RunningRouter } from '../router/server';
 import type { AppointmentDoc } from '../subgraphs/appointments/model';
 import type { DispensationDoc, MedicationDoc, PrescriptionDoc } from '../subgraphs/medications/model';
@@ -295,12 +294,17 @@ describe('dispensing with an Idempotency-Key', () => {
     const key = newKey();
     // Straight to the service, the way the router forwards a keyed mutation: as if the router
     // had lost the first answer (and with it its own record), twice.
-    const direct = () =>
-      fetch(graph.subgraphs.medications!.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...signIdentity({ userId: adminId, role: 'SUPER_ADMIN' }, graph.cfg.INTERNAL_SECRET, 'test', Date.now(), key) },
-        body: JSON.stringify({ query: `mutation { dispense(prescriptionId: "${rx}", quantity: 3) { id } }` }),
-      }).then((r) => r.json() as Promise<{ data?: { dispense: { id: string } }; errors?: unknown[] }>);
+    const direct = async () => {
+      const { data, errors } = await callSubgraph<{ dispense: { id: string } }>(
+        graph.subgraphs.medications!,
+        graph.cfg,
+        `mutation { dispense(prescriptionId: "${rx}", quantity: 3) { id } }`,
+        {},
+        { userId: adminId, role: 'SUPER_ADMIN' },
+        { idempotencyKey: key },
+      );
+      return { data, errors };
+    };
     const a = await direct();
     const b = await direct();
     expect(a.errors).toBeUndefined();
