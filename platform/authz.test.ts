@@ -8,11 +8,11 @@ import { createLogger } from './logger';
 
 const typeDefs = parse(`
   type Query { secret(id: ID!): Record!  records: [Record!]! }
-  type Record @key(fields: "id") { id: ID! owner: String! note: String! }
+  type Record @key(fields: "id") { id: ID! owner: String! note: String! visits(since: Int): Int }
 `);
 const data = [
-  { id: '1', owner: 'u1', note: 'mine' },
-  { id: '2', owner: 'u2', note: 'theirs' },
+  { id: '1', owner: 'u1', note: 'mine', visits: 3 },
+  { id: '2', owner: 'u2', note: 'theirs', visits: 1 },
 ];
 const resolvers = {
   Query: { secret: (_: unknown, { id }: { id: string }) => data.find((d) => d.id === id), records: () => data },
@@ -22,7 +22,13 @@ const ownRecord = ({ ctx, parent }: { ctx: SubgraphContext; parent: unknown }) =
 
 const policy: AccessPolicy<SubgraphContext> = {
   Query: { secret: roles('NURSE', 'PATIENT'), records: roles('NURSE', 'PATIENT') },
-  Record: { __object: ownRecord, __audit: { entityType: 'Record', id: (r) => (r as { id: string }).id }, id: allow, owner: allow, note: roles('PATIENT') },
+  Record: { __object: ownRecord, __audit: { entityType: 'Record', id: (r) => (r as { id: string }).id }, id: allow, owner: allow, note: roles('PATIENT'),
+    // A field with its own audit, named by its parent (like Patient.appointments in appointments).
+    visits: {
+      rule: ({ ctx, args }) => ctx.identity.role === 'PATIENT' && args.since !== 0,
+      audit: { entityType: 'Visits', operation: 'READ', entityId: (_a, _r, parent) => (parent as { id: string }).id, fields: () => ['visits'] },
+    },
+  },
 };
 
 function ctxFor(identity: Identity): SubgraphContext {
@@ -59,6 +65,39 @@ describe('applyAccessPolicy', () => {
 
     const nurse = await run({ userId: 'u1', role: 'NURSE' }, '{ secret(id: "1") { note } }');
     expect(nurse.res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    // A field the caller may not read is audited DENIED with the record's id, never ALLOWED.
+    expect(nurse.audit).toEqual([expect.objectContaining({ entityType: 'Record', entityId: '1', operation: 'READ', outcome: 'DENIED', fields: ['note'] })]);
+
+    const nurseMixed = await run({ userId: 'u1', role: 'NURSE' }, '{ secret(id: "1") { id ...N } } fragment N on Record { owner note }');
+    expect(nurseMixed.res.data).toBeNull();
+    expect(nurseMixed.audit).toEqual([
+      expect.objectContaining({ entityId: '1', outcome: 'ALLOWED', fields: ['id', 'owner'] }),
+      expect.objectContaining({ entityId: '1', outcome: 'DENIED', fields: ['note'] }),
+    ]);
+
+    const ownVisits = await run(patient, '{ secret(id: "1") { visits } }');
+    expect(ownVisits.res.data).toEqual({ secret: { visits: 3 } });
+    expect(ownVisits.audit).toEqual([expect.objectContaining({ entityType: 'Record', entityId: '1', outcome: 'ALLOWED', fields: ['visits'] })]);
+    // The selection's arguments reach the field's rule, in the guard as in the field's resolver.
+    const visitsCtx = ctxFor(patient);
+    const deniedVisits = await graphql({ schema, source: 'query V($s: Int) { secret(id: "1") { id visits(since: $s) } }', variableValues: { s: 0 }, contextValue: visitsCtx });
+    expect(deniedVisits.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(visitsCtx.audit.pending).toEqual([
+      expect.objectContaining({ entityType: 'Record', entityId: '1', outcome: 'ALLOWED', fields: ['id'] }),
+      expect.objectContaining({ entityType: 'Visits', entityId: '1', outcome: 'DENIED', fields: ['visits'] }),
+    ]);
+    const nurseVisits = await run({ userId: 'u1', role: 'NURSE' }, '{ secret(id: "1") { id visits } }');
+    expect(nurseVisits.audit).toEqual([
+      expect.objectContaining({ entityType: 'Record', entityId: '1', outcome: 'ALLOWED', fields: ['id'] }),
+      expect.objectContaining({ entityType: 'Visits', entityId: '1', outcome: 'DENIED', fields: ['visits'] }),
+    ]);
+
+    const nurseEntity = await run({ userId: 'u1', role: 'NURSE' }, '{ _entities(representations: [{ __typename: "Record", id: "1" }]) { ... on Record { id note } } }');
+    expect(nurseEntity.res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(nurseEntity.audit).toEqual([
+      expect.objectContaining({ entityId: '1', outcome: 'ALLOWED', fields: ['id'] }),
+      expect.objectContaining({ entityId: '1', outcome: 'DENIED', fields: ['note'] }),
+    ]);
 
     const anonymous = await run({}, '{ secret(id: "1") { id } }');
     expect(anonymous.res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');

@@ -24,7 +24,8 @@ export const access: AccessPolicy<Context> = {
     id: allow,
     visitSummary: {
       rule: anyOf<Context>(admins, ownPatient),
-      audit: { entityType: 'Patient', operation: 'READ', entityId: () => null, fields: () => ['visitSummary'] },
+      // A denied (or failed) read, audited with the patient's id.
+      audit: { entityType: 'Patient', operation: 'READ', entityId: (_a, _r, parent) => String((parent as { id: unknown }).id), fields: () => ['visitSummary'] },
     },
   },
   DoctorAppointmentCount: { '*': allow },

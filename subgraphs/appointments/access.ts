@@ -33,6 +33,17 @@ const bookingForSelf: Rule<Context> = async ({ ctx, args }) => {
   return isDoctor(ctx, i?.doctorId) && !!i?.patientId && (await ctx.appointments.doctorTreats(i.doctorId!, i.patientId, ctx.requestId));
 };
 
+/**
+ * A denied (or failed) read of an entity's appointments, audited with the entity's id: allowed ones
+ * are audited appointment by appointment by the Appointment guard.
+ */
+const appointmentsOf = (entityType: 'Patient' | 'Doctor'): FieldAudit => ({
+  entityType,
+  operation: 'READ',
+  entityId: (_a, _r, parent) => String((parent as { id: unknown }).id),
+  fields: () => ['appointments'],
+});
+
 const audit = (operation: FieldAudit['operation'], fields?: string[]): FieldAudit => ({
   entityType: 'Appointment',
   operation,
@@ -76,8 +87,8 @@ export const access: AccessPolicy<Context> = {
     createdAt: allow,
     updatedAt: allow,
   },
-  Patient: { __object: signedIn, id: allow, appointments: anyOf<Context>(clinicalRoles, internalService) },
-  Doctor: { __object: signedIn, id: allow, appointments: anyOf<Context>(clinicalRoles, internalService) },
+  Patient: { __object: signedIn, id: allow, appointments: { rule: anyOf<Context>(clinicalRoles, internalService), audit: appointmentsOf('Patient') } },
+  Doctor: { __object: signedIn, id: allow, appointments: { rule: anyOf<Context>(clinicalRoles, internalService), audit: appointmentsOf('Doctor') } },
   Slot: { '*': allow },
   AppointmentEdge: { '*': allow },
   AppointmentConnection: { '*': allow },
