@@ -1,4 +1,5 @@
 import type { Resolvers } from './__generated__/resolvers-types';
+import { sessionUser } from './access';
 
 /** Thin: arguments → AccountService → result. The access policy (access.ts) runs before each. */
 export const resolvers: Resolvers = {
@@ -27,6 +28,10 @@ export const resolvers: Resolvers = {
     id: (u) => String(u._id),
     patient: (u) => (u.role === 'PATIENT' && u.patientId ? { id: u.patientId } : null),
     doctor: (u) => (u.role === 'DOCTOR' && u.doctorId ? { id: u.doctorId } : null),
+  },
+  Session: {
+    // The caller holds this user's fresh tokens: they may read the user (access.ts).
+    user: (s) => sessionUser(s.user),
   },
   AuditEntry: {
     id: (e) => String(e._id),
