@@ -10,7 +10,10 @@ export interface AuditEntry {
   at: Date;
   userId: string | null;
   role: string | null;
+  /** The router's id of the request (never one a client chose). */
   requestId: string;
+  /** The client's own `x-request-id`, when it sent an acceptable one (platform/requestId.ts). */
+  clientRequestId?: string;
   service: string;
   entityType: string;
   entityId: string | null;
@@ -28,6 +31,7 @@ const AuditSchema = new Schema<AuditEntryDoc>(
     userId: { type: String, default: null },
     role: { type: String, default: null },
     requestId: { type: String, required: true },
+    clientRequestId: { type: String, maxlength: 128 },
     service: { type: String, required: true },
     entityType: { type: String, required: true },
     entityId: { type: String, default: null },
@@ -106,6 +110,7 @@ export class AuditBuffer {
     private readonly service: string,
     private readonly identity: Identity,
     private readonly requestId: string,
+    private readonly clientRequestId?: string,
   ) {}
 
   record(entry: Pick<AuditEntry, 'entityType' | 'entityId' | 'operation' | 'fields' | 'outcome'> & { reason?: string }): void {
@@ -114,6 +119,7 @@ export class AuditBuffer {
       userId: this.identity.userId ?? (this.identity.service ? `service:${this.identity.service}` : null),
       role: this.identity.role ?? null,
       requestId: this.requestId,
+      ...(this.clientRequestId ? { clientRequestId: this.clientRequestId } : {}),
       service: this.service,
       reason: null,
       ...entry,

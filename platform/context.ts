@@ -5,7 +5,10 @@ import type { Logger } from './logger';
 /** What every request carries, in the router and in every subgraph. */
 export interface BaseContext {
   identity: Identity;
+  /** The router's id of the request (platform/requestId.ts). */
   requestId: string;
+  /** The client's own `x-request-id`, kept beside the router's when acceptable. */
+  clientRequestId?: string;
   log: Logger;
 }
 

@@ -20,6 +20,7 @@ import type { SubgraphContext } from './context';
 import { applyAccessPolicy, type AccessPolicy } from './authz';
 import { AUDIT_DB, AuditBuffer, AuditTrail, auditModel } from './audit';
 import { requestLogPlugin } from './requestLog';
+import { acceptableRequestId, CLIENT_REQUEST_ID_HEADER } from './requestId';
 import { scalarsFor } from './scalars';
 import { DEFAULT_PORTS, type SubgraphName } from './services';
 
@@ -108,13 +109,16 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
             extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } },
           });
         }
-        const requestId = verified.requestId ?? req.header(REQUEST_ID_HEADER) ?? randomUUID();
-        const reqLog = log.child({ requestId });
+        // The router's id of the request (signed), and the client's own beside it (platform/requestId.ts).
+        const requestId = verified.requestId ?? acceptableRequestId(req.header(REQUEST_ID_HEADER)) ?? randomUUID();
+        const clientRequestId = acceptableRequestId(req.header(CLIENT_REQUEST_ID_HEADER));
+        const reqLog = log.child(clientRequestId ? { requestId, clientRequestId } : { requestId });
         return makeContext({
           identity: verified.identity,
           requestId,
+          ...(clientRequestId ? { clientRequestId } : {}),
           log: reqLog,
-          audit: new AuditBuffer(audit, def.name, verified.identity, requestId),
+          audit: new AuditBuffer(audit, def.name, verified.identity, requestId, clientRequestId),
           idempotencyKey: verified.idempotencyKey,
         });
       },

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -16,6 +15,7 @@ import { toClientError } from '../platform/errors';
 import { REQUEST_ID_HEADER } from '../platform/identity';
 import { createLogger, type Logger } from '../platform/logger';
 import { requestLogPlugin } from '../platform/requestLog';
+import { routerRequestIds } from '../platform/requestId';
 import { EVENTS_DB, Subscriber } from '../platform/pubsub';
 import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/services';
 import type { RouterContext } from './context';
@@ -24,6 +24,7 @@ import { SignedDataSource } from './datasource';
 import { idempotencyPlugin, IdempotencyStore, ROUTER_DB } from './idempotency';
 import { costLimitPlugin, listSizesOf } from './queryCost';
 import { RequestRateLimiter } from './rateLimit';
+import { forwardClientRequestId } from './requestIds';
 import { LiveSubscriptions } from './subscriptions';
 import { mountWebApp } from './web';
 
@@ -67,7 +68,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new SignedDataSource(name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS),
+    buildService: ({ name, url }) => forwardClientRequestId(new SignedDataSource(name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS)),
     logger: log,
   });
 
@@ -145,11 +146,14 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     express.json({ limit: cfg.MAX_REQUEST_BYTES }),
     expressMiddleware(server, {
       context: async ({ req, res }) => {
-        const requestId = req.header(REQUEST_ID_HEADER) ?? randomUUID();
+        // The router's own request id; the client's x-request-id only beside it, when acceptable (platform/requestId.ts).
+        const { requestId, clientRequestId, refused } = routerRequestIds(req.header(REQUEST_ID_HEADER));
         res.setHeader(REQUEST_ID_HEADER, requestId);
+        const reqLog = log.child(clientRequestId ? { requestId, clientRequestId } : { requestId });
+        if (refused) reqLog.info({ length: req.header(REQUEST_ID_HEADER)?.length }, 'x-request-id not used: at most 128 of A-Z a-z 0-9 . _ : -');
         const identity = await identityFromRequest(req, cfg.JWT_SECRET);
         await rateLimiter.consume(identity, req.ip ?? 'unknown');
-        return { identity, requestId, log: log.child({ requestId, userId: identity.userId ?? null }) };
+        return { identity, requestId, ...(clientRequestId ? { clientRequestId } : {}), log: reqLog.child({ userId: identity.userId ?? null }) };
       },
     }),
   );
