@@ -16,6 +16,20 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * Finer reasons some errors carry in `extensions.reason` beside their code, as stable as the codes.
+ * Requests the router cannot run as sent (HTTP 400, `BAD_USER_INPUT`): a document with several
+ * operations and no `operationName`; an `operationName` the document does not have; a subscription
+ * sent over HTTP (subscriptions use graphql-ws on the same URL).
+ */
+export const ErrorReason = {
+  OPERATION_NAME_REQUIRED: 'OPERATION_NAME_REQUIRED',
+  UNKNOWN_OPERATION_NAME: 'UNKNOWN_OPERATION_NAME',
+  NO_OPERATION: 'NO_OPERATION',
+  SUBSCRIPTION_OVER_HTTP: 'SUBSCRIPTION_OVER_HTTP',
+} as const;
+export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
+
 const PUBLIC_CODES = new Set<string>(Object.values(ErrorCode));
 // Codes Apollo Server itself produces for bad requests; they are user errors too.
 const APOLLO_USER_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);

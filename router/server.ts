@@ -24,6 +24,7 @@ import { SignedDataSource } from './datasource';
 import { idempotencyPlugin, IdempotencyStore, ROUTER_DB } from './idempotency';
 import { costLimitPlugin, listSizesOf } from './queryCost';
 import { RequestRateLimiter } from './rateLimit';
+import { operationCheckPlugin } from './operationCheck';
 import { forwardClientRequestId } from './requestIds';
 import { LiveSubscriptions } from './subscriptions';
 import { mountWebApp } from './web';
@@ -127,6 +128,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     formatError: toClientError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      operationCheckPlugin<RouterContext>(),
       live.plugin(),
       requestLogPlugin<RouterContext>(),
       idempotencyPlugin(idempotency, log),
