@@ -36,6 +36,10 @@ const schema = z.object({
   MAX_QUERY_COST: z.coerce.number().int().positive().default(20_000),
   MAX_QUERY_TOKENS: z.coerce.number().int().positive().default(3000),
   MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(102_400),
+  /** Open WebSocket (graphql-ws) connections one user may hold per router instance; the next is closed with 4429. */
+  WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(10),
+  /** Subscriptions one WebSocket connection may hold at a time. */
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().positive().default(25),
   /** How often Agenda workers look for due jobs, and how long a job's lock lives. */
   JOBS_PROCESS_EVERY_MS: z.coerce.number().int().min(50).default(1000),
   JOB_LOCK_LIFETIME_MS: z.coerce.number().int().min(500).default(60_000),

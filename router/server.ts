@@ -109,6 +109,8 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     costLimit: { maxCost: cfg.MAX_QUERY_COST, listSizes },
     maxTokens: cfg.MAX_QUERY_TOKENS,
     maxPayloadBytes: cfg.MAX_REQUEST_BYTES,
+    maxConnectionsPerUser: cfg.WS_MAX_CONNECTIONS_PER_USER,
+    maxSubscriptionsPerConnection: cfg.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     production,
     log,
   });

@@ -15,14 +15,17 @@ import { LiveOperation, type RunQuery } from './liveOperation';
 import { checkCost, type ListSizes } from './queryCost';
 import { planLiveQuery } from './subscriptionQuery';
 
-/** Open subscriptions one connection may hold. */
-const MAX_SUBSCRIPTIONS_PER_CONNECTION = 25;
 /** graphql-ws close code for a refused or expired session (as onConnect's `false`). */
 const FORBIDDEN_CLOSE = 4403;
+/** Close code for a user's connection beyond WS_MAX_CONNECTIONS_PER_USER (as HTTP's 429). */
+export const TOO_MANY_CONNECTIONS_CLOSE = 4429;
+export const TOO_MANY_CONNECTIONS_REASON = 'Too many connections';
 
 interface ConnectionState {
   identity: Identity;
   expiry: NodeJS.Timeout;
+  /** Set once the connection counts towards its user's connections (released on close). */
+  counted: boolean;
 }
 type ConnectionContext = Context<ConnectionInitMessage['payload'], Extra & Partial<ConnectionState>>;
 
@@ -36,6 +39,10 @@ export interface LiveSubscriptionsOptions {
   costLimit: { maxCost: number; listSizes: ListSizes };
   maxTokens: number;
   maxPayloadBytes: number;
+  /** Open connections one user may hold on this router instance; the next is closed with 4429. */
+  maxConnectionsPerUser: number;
+  /** Subscriptions one connection may hold at a time; the next is refused (RATE_LIMITED). */
+  maxSubscriptionsPerConnection: number;
   production: boolean;
   log: Logger;
 }
@@ -45,11 +52,15 @@ export interface LiveSubscriptionsOptions {
  * execute subscriptions, so each one is validated against the gateway's API schema, turned into a
  * query that re-reads the changed entity (subscriptionQuery.ts), and run through Apollo Server for
  * every matching live event, with the subscriber's identity: subgraphs authorise each read.
- * Only signed-in users may connect (a Bearer token in `connectionParams.authorization`).
+ * Only signed-in users may connect (a Bearer token in `connectionParams.authorization`), each with
+ * at most `maxConnectionsPerUser` open connections per router instance (the next is closed with
+ * 4429 "Too many connections") and `maxSubscriptionsPerConnection` subscriptions per connection.
  */
 export class LiveSubscriptions {
   private schema: GraphQLSchema | null = null;
   private disposable: Disposable | null = null;
+  /** Accepted, still open connections per user id. */
+  private readonly connections = new Map<string, number>();
 
   constructor(private readonly opts: LiveSubscriptionsOptions) {}
 
@@ -88,7 +99,10 @@ export class LiveSubscriptions {
           if (!(args.contextValue instanceof LiveOperation)) throw new Error('A subscription reached execution without its live query');
           return args.contextValue.start(this.opts.events, run);
         },
-        onClose: (ctx) => clearTimeout(ctx.extra.expiry),
+        onClose: (ctx) => {
+          clearTimeout(ctx.extra.expiry);
+          if (ctx.extra.counted && ctx.extra.identity?.userId) this.release(ctx.extra.identity.userId);
+        },
       },
       wss,
     );
@@ -100,7 +114,10 @@ export class LiveSubscriptions {
     await disposable?.dispose();
   }
 
-  /** connection_init: a valid Bearer token or the socket is closed with 4403; closes again when it expires. */
+  /**
+   * connection_init: a valid Bearer token or the socket is closed with 4403; closes again when it
+   * expires. A user's connection beyond `maxConnectionsPerUser` is closed with 4429.
+   */
   private async connect(ctx: ConnectionContext): Promise<boolean> {
     const params = ctx.connectionParams ?? {};
     const authorization = params.authorization ?? params.Authorization;
@@ -112,6 +129,17 @@ export class LiveSubscriptions {
       this.opts.log.info({ reason: typeof authorization === 'string' ? 'invalid token' : 'no token' }, 'subscription connection refused');
       return false;
     }
+    // Counted after the token check's await, in one synchronous step: racing connections of one
+    // user cannot all slip under the cap.
+    const open = this.connections.get(identity.userId) ?? 0;
+    if (open >= this.opts.maxConnectionsPerUser) {
+      this.opts.log.info({ userId: identity.userId, open }, 'subscription connection refused: too many connections');
+      // This close frame goes first; graphql-ws's own close after `false` finds the socket closing.
+      ctx.extra.socket.close(TOO_MANY_CONNECTIONS_CLOSE, TOO_MANY_CONNECTIONS_REASON);
+      return false;
+    }
+    this.connections.set(identity.userId, open + 1);
+    ctx.extra.counted = true;
     ctx.extra.identity = identity;
     const expiresAt = bearerExpiry(authorization);
     if (expiresAt) {
@@ -121,14 +149,21 @@ export class LiveSubscriptions {
     return true;
   }
 
+  private release(userId: string): void {
+    const open = (this.connections.get(userId) ?? 1) - 1;
+    if (open > 0) this.connections.set(userId, open);
+    else this.connections.delete(userId);
+  }
+
   /** subscribe: parse, validate like HTTP, plan the live query; errors go to the client, the socket stays. */
   private prepare(ctx: ConnectionContext, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] {
     const identity = ctx.extra.identity;
     const schema = this.schema;
     if (!identity?.userId) return [clientError('Sign in first', ErrorCode.UNAUTHENTICATED)];
     if (!schema) return [clientError('The graph is not ready yet; try again shortly', ErrorCode.SUBGRAPH_UNAVAILABLE)];
-    if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
-      return [clientError(`At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, ErrorCode.RATE_LIMITED)];
+    // graphql-ws has entered this one already.
+    if (Object.keys(ctx.subscriptions).length > this.opts.maxSubscriptionsPerConnection) {
+      return [clientError(`At most ${this.opts.maxSubscriptionsPerConnection} subscriptions per connection`, ErrorCode.RATE_LIMITED)];
     }
     let document: DocumentNode;
     try {

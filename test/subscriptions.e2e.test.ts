@@ -8,7 +8,8 @@ import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
 import { notificationsSubgraph } from '../subgraphs/notifications/index';
 import { patientsSubgraph } from '../subgraphs/patients/index';
-import { dropTestDatabases, silentLog, startTestGraph, type TestGraph } from './helpers';
+import { TOO_MANY_CONNECTIONS_CLOSE } from '../router/subscriptions';
+import { dropTestDatabases, silentLog, startTestGraph, waitFor, type TestGraph } from './helpers';
 
 /** Live subscriptions over graphql-ws through real routers, subgraphs and database. */
 let graph: TestGraph;
@@ -205,6 +206,49 @@ describe('refusals', () => {
     const watch = listen(client, `subscription { appointmentChanged(doctorId: "${'b'.repeat(24)}") { id } }`);
     await settled(client); // accepted while the token is valid
     expect(await watch.waitForError(3500)).toMatchObject({ code: 4403, reason: expect.stringMatching(/expired/) });
+  });
+
+  it("closes a user's connection beyond WS_MAX_CONNECTIONS_PER_USER with 4429 while another user still connects", async () => {
+    const max = graph.cfg.WS_MAX_CONNECTIONS_PER_USER;
+    expect(max).toBe(10); // the default
+    const [one, other] = await Promise.all(
+      ['0000000000000000000000c1', '0000000000000000000000c2'].map((userId) => signAccessToken({ userId, role: 'NURSE' }, graph.cfg.JWT_SECRET, 900)),
+    );
+    const WATCH_ONE = `subscription { appointmentChanged(doctorId: "${'c'.repeat(24)}") { id } }`;
+    const open = Array.from({ length: max }, () => connect(graph.router, bearer(one.token)));
+    // Each holds a subscription (a client closes an idle connection) and is acknowledged and serving.
+    const watches = open.map((c) => listen(c, WATCH_ONE));
+    await Promise.all(open.map((c) => settled(c)));
+
+    const refused = listen(connect(graph.router, bearer(one.token)), WATCH_ONE);
+    expect(await refused.waitForError()).toMatchObject({ code: TOO_MANY_CONNECTIONS_CLOSE, reason: 'Too many connections' });
+    expect(watches.filter((w) => w.error !== undefined)).toEqual([]);
+    const otherUser = connect(graph.router, bearer(other.token)); // someone else is not affected
+    const otherWatch = listen(otherUser, WATCH_ONE);
+    await settled(otherUser);
+    const elsewhere = connect(second, bearer(one.token)); // each router instance counts its own
+    const elsewhereWatch = listen(elsewhere, WATCH_ONE);
+    await settled(elsewhere);
+    expect([otherWatch.error, elsewhereWatch.error]).toEqual([undefined, undefined]);
+
+    // A closed connection frees its place.
+    await open[0].dispose();
+    await waitFor(async () => {
+      const answer = await listen(connect(graph.router, bearer(one.token)), '{ __typename }').waitForError();
+      return JSON.stringify(answer).includes('Only subscriptions');
+    });
+    await Promise.all([...open, otherUser, elsewhere].map((c) => c.dispose()));
+  });
+
+  it('refuses a subscription beyond WS_MAX_SUBSCRIPTIONS_PER_CONNECTION and keeps the connection', async () => {
+    const max = graph.cfg.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION;
+    expect(max).toBe(25); // the default
+    const client = connect(graph.router, bearer(admin));
+    const watches = Array.from({ length: max }, (_v, i) => listen(client, `subscription { appointmentChanged(doctorId: "${String(i).padStart(24, 'd')}") { id } }`));
+    const extra = listen(client, `subscription { appointmentChanged(doctorId: "${'e'.repeat(24)}") { id } }`);
+    expect(await extra.waitForError()).toEqual([expect.objectContaining({ extensions: { code: 'RATE_LIMITED' } })]);
+    expect(watches.filter((w) => w.error !== undefined)).toEqual([]);
+    await client.dispose();
   });
 
   it('answers invalid documents with an error message and keeps the connection', async () => {
