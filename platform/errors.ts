@@ -55,7 +55,9 @@ export const unauthenticated = (message = 'Sign in first'): GraphQLError =>
  */
 export function isDuplicateKey(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
-  const { code, message } = err as { code?: unknown; message?: unknown };
+  const { code, message, writeErrors } = err as { code?: unknown; message?: unknown; writeErrors?: unknown };
+  // A bulk write (insertMany): only when every document it refused was a duplicate.
+  if (Array.isArray(writeErrors) && writeErrors.length) return writeErrors.every((w: unknown) => isDuplicateKey(w));
   return code === 11000 || (typeof message === 'string' && message.includes('UNIQUE constraint failed'));
 }
 

@@ -6,6 +6,9 @@ import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
 import { patientsSubgraph } from '../subgraphs/patients/index';
+import { ServiceClient } from '../platform/serviceClient';
+import type { CareRelationDoc } from '../subgraphs/patients/model';
+import { Directory } from '../subgraphs/appointments/directory';
 import { setAppointmentFields } from './appointmentFixtures';
 import { startTestGraph, type GraphQLResponse, type TestGraph } from './helpers';
 
@@ -245,5 +248,22 @@ describe('bad input is refused with a clear code and nothing is written', () => 
   });
   it('an unknown appointment', async () => {
     expect(code(await gql(`mutation { cancelAppointment(id: "65a0000000000000000000ff", reason: "x") { id } }`))).toBe('NOT_FOUND');
+  });
+});
+
+describe('care relations handed to patients', () => {
+  it('records those asked for at the same time (sent together), and an unknown patient fails only its own', async () => {
+    const directory = new Directory(new ServiceClient(graph.cfg, 'appointments'));
+    const doctorId = await newDoctor('Many');
+    const patients = await Promise.all(Array.from({ length: 6 }, (_v, i) => newPatient(`Cared${i}`)));
+    const unknown = '65e0000000000000000000aa';
+    const asked = [...patients.slice(0, 3), unknown, ...patients.slice(3)];
+    const results = await Promise.allSettled(asked.map((p, i) => directory.recordCareRelation(p, doctorId, `care-test-${i}`)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    // Again (a relay's retry): idempotent, nothing doubled.
+    await Promise.all(patients.map((p) => directory.recordCareRelation(p, doctorId, 'care-test-again')));
+    const relations = graph.subgraphs.patients!.conn.model<CareRelationDoc>('CareRelation');
+    expect((await relations.find({ doctorId }).lean()).map((r) => r.patientId).sort()).toEqual([...patients].sort());
   });
 });

@@ -1,3 +1,4 @@
+import { batchRequestId, Coalescer } from '../../platform/coalesce';
 import type { EntityCache } from '../../platform/entityCache';
 import { ServiceClient } from '../../platform/serviceClient';
 import { badInput, notFound } from '../../platform/errors';
@@ -20,11 +21,22 @@ export interface DirectoryCaches {
 }
 
 /** What appointments needs to know from the doctors and patients services, asked over their APIs. */
+interface CareRelation {
+  patientId: string;
+  doctorId: string;
+  requestId: string;
+}
+
 export class Directory {
+  /** Care relations of bookings made at the same time go to patients in one request. */
+  private readonly careRelations: Coalescer<CareRelation, Error | null>;
+
   constructor(
     private readonly client: ServiceClient,
     private readonly caches: DirectoryCaches | null = null,
-  ) {}
+  ) {
+    this.careRelations = new Coalescer((pairs) => this.recordCareRelations(pairs));
+  }
 
   doctor(id: string, requestId: string): Promise<DoctorInfo> {
     const load = async () => {
@@ -69,11 +81,28 @@ export class Directory {
 
   /** The doctor may now see the patient's record. */
   async recordCareRelation(patientId: string, doctorId: string, requestId: string): Promise<void> {
-    await this.client.query(
-      'patients',
-      'mutation($p: ObjectID!, $d: ObjectID!) { recordCareRelation(patientId: $p, doctorId: $d) }',
-      { p: patientId, d: doctorId },
-      requestId,
-    );
+    const failure = await this.careRelations.load({ patientId, doctorId, requestId });
+    if (failure) throw failure;
+  }
+
+  /**
+   * Several care relations as aliased fields of one mutation: patients reads the patients in one
+   * query and writes the relations in one insert. When that fails (e.g. one patient was erased
+   * meanwhile), each is sent alone, so only the failing one fails.
+   */
+  private async recordCareRelations(pairs: CareRelation[]): Promise<(Error | null)[]> {
+    const send = async (batch: CareRelation[]) => {
+      const fields = batch.map((_p, i) => `r${i}: recordCareRelation(patientId: $p${i}, doctorId: $d${i})`);
+      const params = batch.map((_p, i) => `$p${i}: ObjectID!, $d${i}: ObjectID!`);
+      const variables = Object.fromEntries(batch.flatMap((p, i) => [[`p${i}`, p.patientId], [`d${i}`, p.doctorId]]));
+      await this.client.query('patients', `mutation(${params.join(', ')}) { ${fields.join(' ')} }`, variables, batchRequestId(batch.map((p) => p.requestId)));
+    };
+    try {
+      await send(pairs);
+      return pairs.map(() => null);
+    } catch (err) {
+      if (pairs.length === 1) return [err as Error];
+      return Promise.all(pairs.map((p) => send([p]).then(() => null, (e: unknown) => e as Error)));
+    }
   }
 }

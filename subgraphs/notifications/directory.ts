@@ -1,6 +1,7 @@
 import type { Connection, mongo } from 'mongoose';
 import { Types } from 'mongoose';
 import type { Config } from '../../platform/config';
+import { batchRequestId, Coalescer } from '../../platform/coalesce';
 import { ServiceClient } from '../../platform/serviceClient';
 import { appointmentsCollection, type AppointmentDoc } from '../appointments/model';
 
@@ -21,12 +22,16 @@ export interface StaffUser {
   role: string;
 }
 
+const PATIENT_CONTACT = 'id firstName phone email timeZone';
+
 /**
  * What notifications reads elsewhere: appointments straight from their collection (read-only, as
  * the design allows for reminders), people through the owning services' APIs.
  */
 export class Directory {
   private readonly appointmentsCol: mongo.Collection<AppointmentDoc>;
+  /** Contacts asked for by jobs running at the same time go to patients in one call. */
+  private readonly contacts: Coalescer<{ id: string; requestId: string }, PatientContact | null>;
 
   constructor(
     conn: Connection,
@@ -34,6 +39,9 @@ export class Directory {
     private readonly client: ServiceClient,
   ) {
     this.appointmentsCol = appointmentsCollection(conn, cfg);
+    this.contacts = new Coalescer((keys) =>
+      this.client.entities<PatientContact>('patients', 'Patient', keys.map((k) => k.id), PATIENT_CONTACT, batchRequestId(keys.map((k) => k.requestId))),
+    );
   }
 
   appointment(id: string): Promise<AppointmentDoc | null> {
@@ -52,9 +60,8 @@ export class Directory {
     return this.appointmentsCol.find({ status: 'SCHEDULED', start: { $gte: from, $lt: to } }).limit(5000).toArray();
   }
 
-  async patient(id: string, requestId: string): Promise<PatientContact | null> {
-    const [p] = await this.client.entities<PatientContact>('patients', 'Patient', [id], 'id firstName phone email timeZone', requestId);
-    return p;
+  patient(id: string, requestId: string): Promise<PatientContact | null> {
+    return this.contacts.load({ id, requestId });
   }
 
   /** Time zones of many patients in one call (null where unknown). */
@@ -67,7 +74,7 @@ export class Directory {
   /** Many patients in one call: id → contact (absent when the record no longer exists). */
   async patients(ids: string[], requestId: string): Promise<Map<string, PatientContact>> {
     const unique = [...new Set(ids)];
-    const found = unique.length ? await this.client.entities<PatientContact>('patients', 'Patient', unique, 'id firstName phone email timeZone', requestId) : [];
+    const found = unique.length ? await this.client.entities<PatientContact>('patients', 'Patient', unique, PATIENT_CONTACT, requestId) : [];
     return new Map(found.flatMap((p, i) => (p ? [[unique[i], p] as const] : [])));
   }
 

@@ -1,4 +1,5 @@
 import type { Resolvers } from './__generated__/resolvers-types';
+import { notFound } from '../../platform/errors';
 import type { PatientDoc } from './model';
 
 function isAbnormal(value: number, range?: { low?: number | null; high?: number | null } | null): boolean {
@@ -22,10 +23,10 @@ export const resolvers: Resolvers = {
     addMedicalHistoryEntry: (_p, { patientId, input }, ctx) => ctx.patients.addHistory(patientId, input),
     addLabResult: (_p, { patientId, input }, ctx) => ctx.patients.addLabResult(patientId, input),
     deletePatient: (_p, { id }, ctx) => ctx.patients.erase(id),
+    // Appointments sends several at once as aliases of one request (a booking each): one read, one insert.
     recordCareRelation: async (_p, { patientId, doctorId }, ctx) => {
-      await ctx.patients.get(patientId);
-      await ctx.patients.addCareRelation(patientId, doctorId);
-      return true;
+      if (!(await ctx.loaders.patient.load(patientId))) throw notFound('Patient', patientId);
+      return ctx.loaders.careRelations.load({ patientId, doctorId });
     },
   },
   Patient: {

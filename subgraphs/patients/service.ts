@@ -20,7 +20,14 @@ export interface Context extends SubgraphContext {
     patient: DataLoader<string, PatientDoc | null>;
     /** doctorId → ids of the patients that doctor treats (once per request). */
     patientsOfDoctor: DataLoader<string, Set<string>>;
+    /** Care relations recorded in one request (several aliased `recordCareRelation`s): one insert. */
+    careRelations: DataLoader<CarePair, true, string>;
   };
+}
+
+export interface CarePair {
+  patientId: string;
+  doctorId: string;
 }
 
 /** Domain rules of patient records: validation, state changes, lookups. */
@@ -42,13 +49,29 @@ export class PatientService {
         const rows = await this.models.CareRelation.find({ doctorId: { $in: doctorIds } }, { patientId: 1, doctorId: 1 }).lean();
         return doctorIds.map((d) => new Set(rows.filter((r) => r.doctorId === d).map((r) => r.patientId)));
       }),
+      careRelations: new DataLoader<CarePair, true, string>(
+        async (pairs) => {
+          await this.addCareRelations([...pairs]);
+          return pairs.map(() => true as const);
+        },
+        { cacheKeyFn: (p) => `${p.patientId}|${p.doctorId}` },
+      ),
     };
   }
 
   /** Records that a doctor treats a patient (idempotent). */
   async addCareRelation(patientId: string, doctorId: string): Promise<void> {
+    await this.addCareRelations([{ patientId, doctorId }]);
+  }
+
+  /** Records that doctors treat patients, in one write; pairs recorded before are left as they are. */
+  async addCareRelations(pairs: CarePair[]): Promise<void> {
+    const since = new Date();
     try {
-      await this.models.CareRelation.create({ patientId, doctorId, since: new Date() });
+      await this.models.CareRelation.insertMany(
+        pairs.map((p) => ({ patientId: p.patientId, doctorId: p.doctorId, since })),
+        { ordered: false },
+      );
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
