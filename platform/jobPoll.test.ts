@@ -2,7 +2,7 @@ import type { Agenda } from 'agenda';
 import type { Connection } from 'mongoose';
 import { dropTestDatabases, openDb, silentLog, testConfig, waitFor } from '../test/helpers';
 import type { Config } from './config';
-import { JOBS_DB, startAgenda, stopAgenda, type Job } from './jobs';
+import { JOBS_DB, removeDone, startAgenda, stopAgenda, type Job } from './jobs';
 
 /**
  * A process polls the jobs collection with one query per round (platform/jobPoll.ts), not with
@@ -22,6 +22,10 @@ beforeAll(async () => {
         ran.push(`${name}:${String(job.attrs.data.n)}`);
       });
     }
+    a.define('polltest.once', async (job: Job) => {
+      ran.push(`polltest.once:${String(job.attrs.data.n)}`);
+      await removeDone(job);
+    });
   });
   jobsDb = await openDb(cfg, JOBS_DB);
 });
@@ -48,6 +52,24 @@ describe('polling for due jobs', () => {
     } finally {
       probes.mockRestore();
       locks.mockRestore();
+    }
+  });
+});
+
+describe('a one-off job', () => {
+  it('is locked and deleted, with no save when its run starts or after it was deleted', async () => {
+    const writes = jest.spyOn(agenda._collection, 'findOneAndUpdate');
+    try {
+      const { insertedId } = await jobsDb.collection('agendaJobs').insertOne({ name: 'polltest.once', type: 'normal', priority: 0, data: { n: 7 }, nextRunAt: new Date(), lockedAt: null });
+      await waitFor(async () => ran.includes('polltest.once:7') && (await jobsDb.collection('agendaJobs').countDocuments({ _id: insertedId })) === 0, 20_000);
+      // Give Agenda's completion (where its final save would run) its turn before counting.
+      await waitFor(async () => agenda._runningJobs.length === 0, 5_000);
+      // Agenda saves a job by its `_id`; the lock queries go by name.
+      const saves = writes.mock.calls.filter(([filter]) => JSON.stringify(filter).includes(String(insertedId)));
+      expect(saves).toHaveLength(0);
+      expect(writes.mock.calls.some(([filter]) => JSON.stringify(filter).includes('polltest.once'))).toBe(true);
+    } finally {
+      writes.mockRestore();
     }
   });
 });

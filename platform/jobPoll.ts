@@ -75,7 +75,7 @@ export function pollOncePerRound(agenda: Agenda): void {
     if (hot.has(jobName)) {
       const job = await lockNext.call(this, jobName, definition);
       if (!job) hot.delete(jobName);
-      return job;
+      return job && withoutRunStartSave(job);
     }
     // Agenda asks for every name at once at the start of a round (and again for a name after each
     // job it locked): those calls share one probe. A later call, e.g. a refill, probes afresh.
@@ -84,20 +84,41 @@ export function pollOncePerRound(agenda: Agenda): void {
     if (due && !due.has(jobName)) return undefined;
     const job = await lockNext.call(this, jobName, definition);
     if (job) hot.add(jobName);
-    return job;
+    return job && withoutRunStartSave(job);
   }
 
-  // One refill at a time, however many jobs finish together; none after stop().
+  // One refill at a time, however many jobs finish together; none after stop(). While a name is
+  // draining (hot, locked without a probe) a refill reuses a probe younger than PROBE_REUSE_MS for
+  // the others: under load a fresh probe per finished job cost a read per job. Otherwise what was
+  // due a moment ago says nothing about what is due now.
   let refilling = false;
   agenda.on('complete', () => {
     if (refilling) return;
     refilling = true;
     setImmediate(() => {
       refilling = false;
-      round = null; // what was due a moment ago says nothing about what is due now
+      if (hot.size === 0) round = null;
       if (!agenda._processInterval) return;
       // Without a job, processJobs fills every name (Agenda's typing says the job is required).
       processJobs.call(agenda, undefined as unknown as Job).catch(() => undefined);
     });
   });
+}
+
+/**
+ * Agenda saves a job as its run starts (lastRunAt, the next run of a recurring job) and again as
+ * it ends, with the same fields and the lock released. The first save is a findAndModify in the
+ * jobs database that nothing needs: the job is locked in the database already (a crashed
+ * worker's lock runs out as before), and the final save writes the same fields. Locked jobs skip
+ * it; every later save of them runs.
+ */
+function withoutRunStartSave(job: Job): Job {
+  const save = job.save.bind(job);
+  let skip = true;
+  job.save = () => {
+    if (!skip) return save();
+    skip = false;
+    return Promise.resolve(job);
+  };
+  return job;
 }

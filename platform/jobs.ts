@@ -121,6 +121,16 @@ export async function purgeFinishedJobs(agenda: Agenda, retentionMs: number): Pr
   return deleted ?? 0;
 }
 
+/**
+ * Deletes a one-off job that is done and spares Agenda its final save of it, which would find
+ * nothing to update (a findAndModify in the jobs database that every worker polls). If the delete
+ * fails, Agenda's save runs as usual and the hourly purge deletes the job.
+ */
+export async function removeDone(job: Job): Promise<void> {
+  await job.remove();
+  job.save = () => Promise.resolve(job);
+}
+
 /** Seconds to wait before retry n (1, 2, …): 5 s, 10 s, 20 s … capped at 10 minutes. */
 export function backoffSeconds(attempt: number): number {
   return Math.min(5 * 2 ** (attempt - 1), 600);

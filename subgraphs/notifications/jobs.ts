@@ -1,6 +1,6 @@
 import type { Agenda, Job } from 'agenda';
 import type { Config } from '../../platform/config';
-import { backoffSeconds } from '../../platform/jobs';
+import { backoffSeconds, removeDone } from '../../platform/jobs';
 import { NOTIFY_APPOINTMENT_EVENT, NOTIFY_LOW_STOCK } from '../../platform/jobNames';
 import type { Logger } from '../../platform/logger';
 import type { AppointmentDoc } from '../appointments/model';
@@ -72,7 +72,7 @@ function retrying(log: Logger, body: (data: Data) => Promise<void>, giveUp: (dat
     // name reads all the jobs of that name (FerretDB filters the rest in Go), so finished ones kept
     // for the hourly purge made an idle system's polls cost more with every booking. The message
     // itself is the record; an event handed on again finds it by its dedupe key.
-    const done = () => job.remove().catch((err: Error) => log.warn({ job: job.attrs.name, err: err.message }, 'finished job not removed; the purge will'));
+    const done = () => removeDone(job).catch((err: Error) => log.warn({ job: job.attrs.name, err: err.message }, 'finished job not removed; the purge will'));
     try {
       await body(data);
       await done();
