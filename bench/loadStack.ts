@@ -10,7 +10,8 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
-import { DEV_DEFAULTS, loadConfig, type Config } from '../platform/config';
+import { loadConfig, type Config } from '../platform/config';
+import { randomSecret } from '../scripts/secrets';
 import { SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/services';
 import { ensureFerretDbBinary } from '../scripts/db';
 import { seedDemoData } from '../scripts/seed';
@@ -253,6 +254,8 @@ export interface StackOptions {
   env: Record<string, string>;
 }
 
+const BENCH_SECRETS = { INTERNAL_SECRET: randomSecret('INTERNAL_SECRET'), JWT_SECRET: randomSecret('JWT_SECRET'), SUPERADMIN_PASSWORD: randomSecret('SUPERADMIN_PASSWORD') };
+
 /** Environment every node process of the stack gets (besides its PORT), reported with the results. */
 export function stackEnvironment(uri: string, prefix: string, urls: Record<string, string>, extra: Record<string, string>): Record<string, string> {
   return {
@@ -261,10 +264,8 @@ export function stackEnvironment(uri: string, prefix: string, urls: Record<strin
     HOST: '127.0.0.1',
     MONGODB_URI: uri,
     DB_PREFIX: prefix,
-    // Fixed development secrets, as `npm start` and the tests use them.
-    INTERNAL_SECRET: DEV_DEFAULTS.INTERNAL_SECRET,
-    JWT_SECRET: DEV_DEFAULTS.JWT_SECRET,
-    SUPERADMIN_PASSWORD: DEV_DEFAULTS.SUPERADMIN_PASSWORD,
+    // Random secrets of this benchmark run (no published default protects a running graph).
+    ...BENCH_SECRETS,
     ...urls,
     ...extra,
   };

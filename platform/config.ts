@@ -20,15 +20,16 @@ const schema = z.object({
     .string()
     .regex(/^[a-z0-9_]+$/, 'only lower-case letters, digits and _')
     .default('healthsync'),
-  INTERNAL_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Secrets: required in every process, checked by secretProblem() (never a published value). */
+  INTERNAL_SECRET: z.string().optional(),
+  JWT_SECRET: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(11),
   SUPERADMIN_EMAIL: z.string().email().default('superadmin@healthsync.local'),
-  SUPERADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  SUPERADMIN_PASSWORD: z.string().optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().positive().default(120),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
@@ -72,31 +73,72 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema> & { INTERNAL_SECRET: string; JWT_SECRET: string; SUPERADMIN_PASSWORD: string };
 
-/** Development-only defaults; production refuses to start without its own secrets. */
-export const DEV_DEFAULTS = {
-  INTERNAL_SECRET: 'healthsync-dev-internal-secret-change-me',
-  JWT_SECRET: 'healthsync-dev-jwt-secret-change-me-0123456789',
-  SUPERADMIN_PASSWORD: 'ChangeMe-SuperAdmin-1',
+/** The secrets every process needs, their minimum length, and how to make one. */
+export const SECRETS = {
+  INTERNAL_SECRET: { minLength: 32, what: 'HMAC key between the router and the subgraphs', make: 'openssl rand -hex 32' },
+  JWT_SECRET: { minLength: 32, what: 'key of the access tokens (accounts and router)', make: 'openssl rand -hex 32' },
+  SUPERADMIN_PASSWORD: { minLength: 12, what: 'password of the first super admin', make: 'openssl rand -base64 18' },
 } as const;
-const SECRETS = ['INTERNAL_SECRET', 'JWT_SECRET', 'SUPERADMIN_PASSWORD'] as const;
+export type SecretName = keyof typeof SECRETS;
+export const SECRET_NAMES = Object.keys(SECRETS) as SecretName[];
+
+/**
+ * Values published in this repository or its history (the former development defaults, demo and
+ * test values, documentation placeholders): whoever read them could use them, so no process accepts
+ * them as a secret. platform/config.test.ts checks that every secret-like value in the repository
+ * is refused (listed here or caught by the rules in secretProblem).
+ */
+const PUBLISHED_SECRETS = new Set(
+  [
+    'healthsync-dev-internal-secret-change-me',
+    'healthsync-dev-jwt-secret-change-me-0123456789',
+    'ChangeMe-SuperAdmin-1',
+    'HealthSync-demo-1',
+    'prod-internal-secret-0123456789',
+    'prod-jwt-secret-0123456789-0123456789',
+    'prod-superadmin-password',
+    'an-attackers-secret-that-is-long-enough',
+    'a-long-enough-password',
+    'a-brand-new-password',
+  ].map((v) => v.toLowerCase()),
+);
+/** Placeholder words no real secret contains. */
+const PLACEHOLDER = /change[-_ ]?me|changeit|replace[-_ ]?me|placeholder|example|your[-_ ]|secret[-_]?here|password[-_]?here|^\.\.\.$|^<.*>$/i;
+
+/** What is wrong with a secret's value, or null when it may protect a running graph. */
+export function secretProblem(name: SecretName, value: string | undefined): string | null {
+  const { minLength, what, make } = SECRETS[name];
+  const how = `set ${name} (${what}) to a random string of at least ${minLength} characters, e.g. \`${make}\`; \`npm start\` creates one in .data/secrets.json`;
+  if (value === undefined || value === '') return `not set: ${how}`;
+  if (PUBLISHED_SECRETS.has(value.toLowerCase()) || PLACEHOLDER.test(value)) return `is a published default or placeholder, known to anyone who reads HealthSync's code: ${how}`;
+  if (value.length < minLength) return `is too short (${value.length} characters): ${how}`;
+  if (new Set(value).size < Math.min(8, minLength / 2)) return `is too simple (too few different characters): ${how}`;
+  return null;
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  for (const name of SECRET_NAMES) {
+    const problem = secretProblem(name, env[name]);
+    if (problem) lines.push(`  ${name}: ${problem}`);
   }
+  if (!parsed.success || lines.length) throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   const cfg = parsed.data;
-  if (cfg.NODE_ENV === 'production') {
-    const missing = SECRETS.filter((k) => !cfg[k]);
-    if (missing.length) throw new Error(`Invalid configuration:\n${missing.map((k) => `  ${k}: required when NODE_ENV=production`).join('\n')}`);
+  return { ...cfg, INTERNAL_SECRET: cfg.INTERNAL_SECRET!, JWT_SECRET: cfg.JWT_SECRET!, SUPERADMIN_PASSWORD: cfg.SUPERADMIN_PASSWORD! };
+}
+
+/**
+ * loadConfig for a process's entry point: a bad configuration (a secret missing, published or too
+ * short, …) ends the process with exit code 1 and the message saying what to set, no stack trace.
+ */
+export function loadConfigOrExit(processName: string, env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    process.stderr.write(`${processName} refuses to start. ${(err as Error).message}\n`);
+    process.exit(1);
   }
-  return {
-    ...cfg,
-    INTERNAL_SECRET: cfg.INTERNAL_SECRET ?? DEV_DEFAULTS.INTERNAL_SECRET,
-    JWT_SECRET: cfg.JWT_SECRET ?? DEV_DEFAULTS.JWT_SECRET,
-    SUPERADMIN_PASSWORD: cfg.SUPERADMIN_PASSWORD ?? DEV_DEFAULTS.SUPERADMIN_PASSWORD,
-  };
 }
 
 /** Database name of one service: one database per service. */

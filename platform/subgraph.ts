@@ -11,7 +11,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse } from 'graphql';
 import type { Connection } from 'mongoose';
-import { dbName, loadConfig, type Config } from './config';
+import { dbName, loadConfig, loadConfigOrExit, type Config } from './config';
 import { connectDb } from './db';
 import { ErrorCode, toClientError } from './errors';
 import { bodyDigest, IDENTITY_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, signingKey, verifyIdentity } from './identity';
@@ -152,7 +152,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
 
 /** Entry point of a subgraph process: PORT from env, clean stop on SIGTERM/SIGINT. */
 export function runSubgraphMain<TCtx extends SubgraphContext>(def: SubgraphDefinition<TCtx>): void {
-  const cfg = loadConfig();
+  const cfg = loadConfigOrExit(def.name);
   const log = createLogger(def.name, cfg.LOG_LEVEL);
   const port = process.env.PORT ? Number(process.env.PORT) : undefined;
   // A rejection nobody handles leaves the process in an unknown state: say what it was in the

@@ -1,8 +1,8 @@
-import { loadConfig } from '../platform/config';
+import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { startRouter } from './server';
 
-const cfg = loadConfig();
+const cfg = loadConfigOrExit('router');
 const log = createLogger('router', cfg.LOG_LEVEL);
 startRouter({ config: cfg, logger: log })
   .then((router) => {

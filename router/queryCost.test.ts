@@ -10,7 +10,7 @@ const SUPERGRAPH_PATH = path.join(__dirname, '..', 'schema', 'supergraph.graphql
 const sdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
 const schema = buildSchema(sdl);
 const listSizes = listSizesOf(sdl);
-const maxCost = loadConfig({}).MAX_QUERY_COST;
+const maxCost = loadConfig(process.env).MAX_QUERY_COST; // the run's secrets: test/globalSetup.ts
 
 function cost(query: string, variables: Record<string, unknown> = {}): number {
   const document = parse(query);

@@ -2,9 +2,10 @@ import path from 'node:path';
 import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv } from '../platform/services';
 import { startDatabase, type Database } from './db';
 import { restartDelayMs, Supervised } from './supervise';
-import { DEV_DEFAULTS, loadConfig } from '../platform/config';
+import { loadConfig } from '../platform/config';
 import { seedDemoData } from './seed';
 import { DEMO_PASSWORD, DEMO_USERS } from './seed-data';
+import { ensureLocalSecrets } from './secrets';
 
 /**
  * `npm start`: database, every subgraph, the router and the demo data, one command. A child that
@@ -79,7 +80,13 @@ async function shutdown(code: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const cfg = loadConfig();
+  // Secrets from the environment, else from .data/secrets.json (created with random ones on the
+  // first start): every child gets them in its environment; none is ever printed.
+  const secrets = ensureLocalSecrets();
+  const relFile = path.relative(process.cwd(), secrets.file) || secrets.file;
+  const cfg = loadConfig({ ...process.env, ...secrets.values });
+  if (secrets.created.length) console.log(`secrets: created ${secrets.created.join(', ')} in ${relFile} (readable by you only; kept for the next starts)`);
+  else if (secrets.fromEnv.length < Object.keys(secrets.values).length) console.log(`secrets: from ${relFile}${secrets.fromEnv.length ? ` and the environment (${secrets.fromEnv.join(', ')})` : ''}`);
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 
@@ -87,7 +94,7 @@ async function main(): Promise<void> {
   superviseDatabase(db, 0);
   console.log(`database: ${db.uri}${db.external ? ' (MONGODB_URI)' : ' (embedded FerretDB, data in .data/ferretdb)'}`);
   // Demo-friendly: reports refresh every minute unless configured (production default: 5 min).
-  const env = { MONGODB_URI: db.uri, ANALYTICS_REFRESH_SECONDS: process.env.ANALYTICS_REFRESH_SECONDS ?? '60' };
+  const env = { ...secrets.values, MONGODB_URI: db.uri, ANALYTICS_REFRESH_SECONDS: process.env.ANALYTICS_REFRESH_SECONDS ?? '60' };
 
   const urls = Object.fromEntries(SUBGRAPHS.map((name) => [subgraphUrlEnv(name), `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`]));
   for (const name of SUBGRAPHS) {
@@ -95,7 +102,7 @@ async function main(): Promise<void> {
   }
   await Promise.all(SUBGRAPHS.map((name) => waitForHttp(`http://127.0.0.1:${DEFAULT_PORTS[name]}/ready`, name)));
 
-  const seeded = await seedDemoData(loadConfig({ ...process.env, MONGODB_URI: db.uri }));
+  const seeded = await seedDemoData(loadConfig({ ...process.env, ...env }));
   console.log(`demo data: ${seeded.doctors} doctors, ${seeded.patients} patients, ${seeded.users} users, ${seeded.appointments} appointments, ${seeded.medications} medications and prescriptions added (existing records kept)`);
 
   const routerPort = Number(process.env.PORT ?? DEFAULT_PORTS.router);
@@ -111,7 +118,7 @@ async function main(): Promise<void> {
       ...SUBGRAPHS.map((n) => `  subgraph ${n.padEnd(14)} http://127.0.0.1:${DEFAULT_PORTS[n]}/graphql (router calls only)`),
       '',
       'Sign in with the `login` mutation, then send `Authorization: Bearer <accessToken>`:',
-      `  super admin  ${cfg.SUPERADMIN_EMAIL} / ${process.env.SUPERADMIN_PASSWORD ? '(SUPERADMIN_PASSWORD)' : DEV_DEFAULTS.SUPERADMIN_PASSWORD}`,
+      `  super admin  ${cfg.SUPERADMIN_EMAIL} / ${secrets.fromEnv.includes('SUPERADMIN_PASSWORD') ? 'your SUPERADMIN_PASSWORD' : `the SUPERADMIN_PASSWORD in ${relFile}`}`,
       ...DEMO_USERS.map((u) => `  ${u.role.toLowerCase().padEnd(12)} ${u.email} / ${DEMO_PASSWORD}`),
       '',
       'Press Ctrl-C to stop.',

@@ -1,4 +1,5 @@
 import { signAccessToken } from '../platform/jwt';
+import { randomSecret } from '../scripts/secrets';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { patientsSubgraph } from '../subgraphs/patients/index';
@@ -62,7 +63,7 @@ describe('tokens', () => {
   });
 
   it('refuses a token signed with another key', async () => {
-    const { token } = await signAccessToken(identity, 'an-attackers-secret-that-is-long-enough', 900);
+    const { token } = await signAccessToken(identity, randomSecret('JWT_SECRET'), 900);
     const res = await graph.as(token, me);
     expect(res.status).toBe(401);
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -218,9 +219,9 @@ describe('rate limits and production settings', () => {
   it('turns introspection off in production', async () => {
     const prod = await startTestGraph([accountsSubgraph], {
       NODE_ENV: 'production',
-      INTERNAL_SECRET: 'prod-internal-secret-0123456789',
-      JWT_SECRET: 'prod-jwt-secret-0123456789-0123456789',
-      SUPERADMIN_PASSWORD: 'prod-superadmin-password',
+      INTERNAL_SECRET: randomSecret('INTERNAL_SECRET'),
+      JWT_SECRET: randomSecret('JWT_SECRET'),
+      SUPERADMIN_PASSWORD: randomSecret('SUPERADMIN_PASSWORD'),
     });
     try {
       const res = await prod.gql('{ __schema { queryType { name } } }');

@@ -1,7 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SECRET_NAMES } from '../platform/config';
 import { startDatabase, type Database } from '../scripts/db';
+import { randomSecret } from '../scripts/secrets';
 
 /**
  * One MongoDB-wire server for the whole run: MONGODB_URI when set (e.g. a real MongoDB 7),
@@ -9,6 +11,9 @@ import { startDatabase, type Database } from '../scripts/db';
  * Each test file uses its own databases (see test/helpers.ts).
  */
 export default async function globalSetup(): Promise<void> {
+  // Random secrets of this run, in the environment of every test worker and every process a test
+  // starts (never a committed value: every process refuses those).
+  for (const name of SECRET_NAMES) process.env[name] = randomSecret(name);
   if (process.env.MONGODB_URI) return;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'healthsync-test-db-'));
   const db = await startDatabase({ port: 0, dataDir });

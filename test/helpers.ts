@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
-import { loadConfig, dbName, type Config } from '../platform/config';
+import { loadConfig, dbName, SECRET_NAMES, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
 import type { SubgraphContext } from '../platform/context';
 import { signIdentity, signingKey, type Identity, type SignOptions } from '../platform/identity';
@@ -12,11 +12,16 @@ import { JOBS_DB } from '../platform/jobs';
 import { EVENTS_DB } from '../platform/pubsub';
 import { QUEUES_DB } from '../platform/queue';
 import { ROUTER_DB } from '../router/idempotency';
+import { randomSecret } from '../scripts/secrets';
 import { startRouter, type RunningRouter } from '../router/server';
 
-/** A config whose databases belong to this test file alone (random DB_PREFIX), logging silenced. */
+/**
+ * A config whose databases belong to this test file alone (random DB_PREFIX), logging silenced,
+ * with the run's random secrets (test/globalSetup.ts; random here too when a file runs without it).
+ */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   if (!process.env.MONGODB_URI) throw new Error('MONGODB_URI missing: tests run through jest globalSetup');
+  for (const name of SECRET_NAMES) process.env[name] ??= randomSecret(name);
   return loadConfig({
     ...process.env,
     NODE_ENV: 'test',
