@@ -3,7 +3,8 @@ import { ROLES, type Identity, type Role } from './identity';
 
 /**
  * Access tokens: HS256 JWTs issued by the accounts service and verified by the router, both with
- * JWT_SECRET. Only HS256 is accepted (no `alg: none`, no algorithm confusion).
+ * JWT_SECRET. Only HS256 is accepted (no `alg: none`, no algorithm confusion), and only with an
+ * expiry (`exp`).
  */
 const ISSUER = 'healthsync';
 const AUDIENCE = 'healthsync-graph';
@@ -37,7 +38,8 @@ export type TokenCheck = { ok: true; identity: Identity } | { ok: false; reason:
 
 export async function verifyAccessToken(token: string, secret: string): Promise<TokenCheck> {
   try {
-    const { payload } = await jwtVerify(token, key(secret), { algorithms: [ALG], issuer: ISSUER, audience: AUDIENCE });
+    // A token without `exp` would never expire: refused, like any token not issued by signAccessToken.
+    const { payload } = await jwtVerify(token, key(secret), { algorithms: [ALG], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ['exp', 'sub'] });
     const role = payload.role;
     if (typeof payload.sub !== 'string' || typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
       return { ok: false, reason: 'invalid' };

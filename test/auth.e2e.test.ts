@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { signAccessToken } from '../platform/jwt';
 import { randomSecret } from '../scripts/secrets';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
@@ -60,6 +61,30 @@ describe('tokens', () => {
     expect(res.status).toBe(401);
     expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
     expect(res.errors?.[0].message).toMatch(/expired/);
+  });
+
+  it('refuses a token without an expiry (exp), even signed with the right key', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const forever = await new SignJWT({ role: 'SUPER_ADMIN' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(identity.userId)
+      .setIssuer('healthsync')
+      .setAudience('healthsync-graph')
+      .setIssuedAt(now)
+      .sign(new TextEncoder().encode(graph.cfg.JWT_SECRET));
+    const res = await graph.as(forever, me);
+    expect(res.status).toBe(401);
+    expect(res.errors?.[0]).toMatchObject({ message: 'The access token is not valid', extensions: { code: 'UNAUTHENTICATED' } });
+    // The same token with an expiry passes: only the missing exp made the difference.
+    const withExp = await new SignJWT({ role: 'SUPER_ADMIN' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(identity.userId)
+      .setIssuer('healthsync')
+      .setAudience('healthsync-graph')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(new TextEncoder().encode(graph.cfg.JWT_SECRET));
+    expect((await graph.as(withExp, '{ __typename }')).status).toBe(200);
   });
 
   it('refuses a token signed with another key', async () => {
