@@ -16,6 +16,9 @@ export const accountsSubgraph: SubgraphDefinition<Context> = {
   async setup(conn, log, cfg) {
     const service = new AccountService(await createAccountModels(conn), await auditModel(conn, dbName(cfg, AUDIT_DB)), cfg);
     if (await service.bootstrapSuperAdmin()) log.info({ email: cfg.SUPERADMIN_EMAIL }, 'created the first super admin');
+    for (const email of await service.replacePublishedSuperAdminPasswords()) {
+      log.warn({ email }, 'super admin had a published default password: it is SUPERADMIN_PASSWORD now, and their sessions ended');
+    }
     return (base) => ({ ...base, accounts: service, loaders: service.loaders() });
   },
 };

@@ -47,3 +47,17 @@ describe('refresh tokens under concurrency', () => {
     await expect(service.refresh(second.refreshToken)).rejects.toThrow('This session has ended; sign in again');
   });
 });
+
+describe('a super admin on a published default password', () => {
+  it('gets SUPERADMIN_PASSWORD at start-up (sessions end); the old default no longer signs in', async () => {
+    const bcrypt = (await import('bcryptjs')).default;
+    const old = await models.User.create({ email: 'old.admin@clinic.example', passwordHash: await bcrypt.hash('ChangeMe-SuperAdmin-1', 4), role: 'SUPER_ADMIN', active: true });
+    const session = await service.login('old.admin@clinic.example', 'ChangeMe-SuperAdmin-1');
+    expect(await service.replacePublishedSuperAdminPasswords()).toEqual(['old.admin@clinic.example']);
+    await expect(service.login('old.admin@clinic.example', 'ChangeMe-SuperAdmin-1')).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    await expect(service.refresh(session.refreshToken)).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    await expect(service.login('old.admin@clinic.example', cfg.SUPERADMIN_PASSWORD)).resolves.toMatchObject({ user: { _id: old._id } });
+    // The configured super admin's own password is not a published one: left alone.
+    expect(await service.replacePublishedSuperAdminPasswords()).toEqual([]);
+  });
+});

@@ -32,6 +32,8 @@ const SESSION_ENDED = 'This session has ended; sign in again';
 const MIN_PASSWORD = 12;
 const MAX_PASSWORD = 128;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** Super-admin passwords that were published as defaults (the former development default). */
+const PUBLISHED_SUPERADMIN_PASSWORDS = ['ChangeMe-SuperAdmin-1'];
 
 /** Identity claims a user's tokens carry: the patient link only for patients, the doctor link only for doctors. */
 export function identityOf(user: UserDoc): Required<Pick<Identity, 'userId' | 'role'>> & Identity {
@@ -89,6 +91,25 @@ export class AccountService {
       if (isDuplicateKey(err)) return false; // another instance won the race, or the email is taken
       throw err;
     }
+  }
+
+  /**
+   * A super admin still on a published default password (an installation first started with the
+   * former development default) gets SUPERADMIN_PASSWORD instead, and their sessions end.
+   * Returns the emails changed.
+   */
+  async replacePublishedSuperAdminPasswords(): Promise<string[]> {
+    const admins = await this.models.User.find({ role: 'SUPER_ADMIN' }, { email: 1, passwordHash: 1 }).lean<Pick<UserDoc, '_id' | 'email' | 'passwordHash'>[]>();
+    const changed: string[] = [];
+    for (const admin of admins) {
+      let published = false;
+      for (const candidate of PUBLISHED_SUPERADMIN_PASSWORDS) published ||= await bcrypt.compare(candidate, admin.passwordHash);
+      if (!published) continue;
+      await this.models.User.updateOne({ _id: admin._id, passwordHash: admin.passwordHash }, { $set: { passwordHash: await bcrypt.hash(this.cfg.SUPERADMIN_PASSWORD, this.cfg.BCRYPT_ROUNDS) } });
+      await this.revokeAll(String(admin._id));
+      changed.push(admin.email);
+    }
+    return changed;
   }
 
   // ---- sign-in and sessions ----------------------------------------------------------------
