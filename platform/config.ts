@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { SUBGRAPHS, subgraphUrlEnv } from './services';
 
@@ -25,8 +26,13 @@ const schema = z.object({
   JWT_SECRET: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  /** Sign-in throttling (subgraphs/accounts/throttle.ts): failures of one (email, client) pair before delays start. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
-  LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  /** The first delay; each further failure of the pair doubles it, up to LOGIN_MAX_DELAY_MINUTES. */
+  LOGIN_DELAY_SECONDS: z.coerce.number().int().min(1).default(30),
+  LOGIN_MAX_DELAY_MINUTES: z.coerce.number().int().min(1).default(15),
+  /** Failed sign-ins from one client address (any emails, devices not known) before its delays start. */
+  LOGIN_CLIENT_MAX_FAILURES: z.coerce.number().int().min(1).default(30),
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(11),
   SUPERADMIN_EMAIL: z.string().email().default('superadmin@healthsync.local'),
   SUPERADMIN_PASSWORD: z.string().optional(),
@@ -67,9 +73,27 @@ const schema = z.object({
   REMINDER_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   /** Fault injection for tests only: a notifications worker pauses this long before delivering. */
   NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS: z.coerce.number().int().min(0).default(0),
-  /** Interface subgraphs listen on: loopback by default, 0.0.0.0 inside containers. */
-  HOST: z.string().default('127.0.0.1'),
+  /** Interface the router and subgraphs listen on: loopback by default, 0.0.0.0 inside containers. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Proxies whose X-Forwarded-For the router believes (comma-separated addresses or CIDRs, or
+   * proxy-addr's names loopback / linklocal / uniquelocal). None by default: the client is the peer.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every(isProxyAddress), 'comma-separated IP addresses or CIDRs (e.g. 10.0.0.5, 10.1.0.0/16), or loopback / linklocal / uniquelocal'),
 });
+
+function isProxyAddress(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const kind = isIP(address);
+  if (!kind || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (kind === 4 ? 32 : 128);
+}
 
 export type Config = z.infer<typeof schema> & { INTERNAL_SECRET: string; JWT_SECRET: string; SUPERADMIN_PASSWORD: string };
 

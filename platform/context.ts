@@ -1,4 +1,5 @@
 import type { AuditBuffer } from './audit';
+import type { ClientInfo } from './client';
 import type { Identity } from './identity';
 import type { Logger } from './logger';
 
@@ -17,4 +18,6 @@ export interface SubgraphContext extends BaseContext {
   audit: AuditBuffer;
   /** The client's Idempotency-Key, forwarded by the router with a mutation (platform/idempotency.ts). */
   idempotencyKey?: string;
+  /** Who the client is (address, device), when the router vouched for it (platform/client.ts). */
+  client?: ClientInfo;
 }

@@ -23,3 +23,10 @@ export function subgraphUrlEnv(name: SubgraphName): string {
 export function defaultSubgraphUrl(name: SubgraphName): string {
   return `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`;
 }
+
+/** The host part of a URL that reaches a process listening on `host` (HOST) from this machine. */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

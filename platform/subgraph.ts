@@ -11,6 +11,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse } from 'graphql';
 import type { Connection } from 'mongoose';
+import { CLIENT_HEADER, verifyClient } from './client';
 import { dbName, loadConfig, loadConfigOrExit, type Config } from './config';
 import { connectDb } from './db';
 import { ErrorCode, toClientError } from './errors';
@@ -120,6 +121,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
           log: reqLog,
           audit: new AuditBuffer(audit, def.name, verified.identity, requestId, clientRequestId),
           idempotencyKey: verified.idempotencyKey,
+          client: verifyClient(req.header(CLIENT_HEADER), cfg.INTERNAL_SECRET, req.header(IDENTITY_HEADER)),
         });
       },
     }),

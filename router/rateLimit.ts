@@ -1,12 +1,14 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode } from '../platform/errors';
 import type { Identity } from '../platform/identity';
 
 /**
- * Requests per minute per signed-in user, and per IP address for anonymous callers (who can only
- * sign in). Counted in this router instance's memory: with N instances behind a balancer the
- * effective limit is N times higher; account lock-out after failed sign-ins is cluster-wide anyway.
+ * Requests per minute per signed-in user, and per client address for anonymous callers (who can
+ * only sign in; the address is the peer's, or a TRUST_PROXY proxy's X-Forwarded-For). Counted in
+ * this router instance's memory: with N instances behind a balancer the effective limit is N times
+ * higher; sign-in throttling (subgraphs/accounts/throttle.ts) is cluster-wide anyway.
  */
 export class RequestRateLimiter {
   private readonly users: RateLimiterMemory;
@@ -33,4 +35,27 @@ export class RequestRateLimiter {
       });
     }
   }
+}
+
+/**
+ * A RATE_LIMITED answer of a subgraph (sign-in throttling) leaves the router as the router's own
+ * limits do: HTTP 429 with `Retry-After` (the longest `retryAfterSeconds` among the errors).
+ */
+export function retryAfterPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, errors }) {
+          let retryAfter = 0;
+          for (const err of errors ?? []) {
+            const seconds = err.extensions?.retryAfterSeconds;
+            if (err.extensions?.code === ErrorCode.RATE_LIMITED && typeof seconds === 'number') retryAfter = Math.max(retryAfter, Math.ceil(seconds));
+          }
+          if (!retryAfter) return;
+          response.http.status = 429;
+          response.http.headers.set('retry-after', String(retryAfter));
+        },
+      };
+    },
+  };
 }

@@ -9,6 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { deviceFromCookie, newDeviceCookie, addressKey, type ClientInfo } from '../platform/client';
 import { dbName, loadConfig, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
 import { toClientError } from '../platform/errors';
@@ -17,13 +18,13 @@ import { createLogger, type Logger } from '../platform/logger';
 import { requestLogPlugin } from '../platform/requestLog';
 import { routerRequestIds } from '../platform/requestId';
 import { EVENTS_DB, Subscriber } from '../platform/pubsub';
-import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/services';
+import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, urlHost, type SubgraphName } from '../platform/services';
 import type { RouterContext } from './context';
 import { identityFromRequest } from './auth';
-import { SignedDataSource } from './datasource';
+import { ClientDataSource } from './clientDataSource';
 import { idempotencyPlugin, IdempotencyStore, ROUTER_DB } from './idempotency';
 import { costLimitPlugin, listSizesOf } from './queryCost';
-import { RequestRateLimiter } from './rateLimit';
+import { RequestRateLimiter, retryAfterPlugin } from './rateLimit';
 import { operationCheckPlugin } from './operationCheck';
 import { forwardClientRequestId } from './requestIds';
 import { LiveSubscriptions } from './subscriptions';
@@ -69,7 +70,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => forwardClientRequestId(new SignedDataSource(name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS)),
+    buildService: ({ name, url }) => forwardClientRequestId(new ClientDataSource(cfg.INTERNAL_SECRET, name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS)),
     logger: log,
   });
 
@@ -117,7 +118,8 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For (and -Proto) count only from the proxies in TRUST_PROXY; by default nobody's.
+  app.set('trust proxy', cfg.TRUST_PROXY.length ? cfg.TRUST_PROXY : false);
   const httpServer = http.createServer(app);
   const server = new ApolloServer<RouterContext>({
     gateway,
@@ -133,6 +135,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
       operationCheckPlugin<RouterContext>(),
       live.plugin(),
       requestLogPlugin<RouterContext>(),
+      retryAfterPlugin<RouterContext>(),
       idempotencyPlugin(idempotency, log),
       ...armor.plugins,
       costLimitPlugin<RouterContext>(listSizes, cfg.MAX_QUERY_COST),
@@ -156,8 +159,14 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
         const reqLog = log.child(clientRequestId ? { requestId, clientRequestId } : { requestId });
         if (refused) reqLog.info({ length: req.header(REQUEST_ID_HEADER)?.length }, 'x-request-id not used: at most 128 of A-Z a-z 0-9 . _ : -');
         const identity = await identityFromRequest(req, cfg.JWT_SECRET);
-        await rateLimiter.consume(identity, req.ip ?? 'unknown');
-        return { identity, requestId, ...(clientRequestId ? { clientRequestId } : {}), log: reqLog.child({ userId: identity.userId ?? null }) };
+        const client: ClientInfo = { address: addressKey(req.ip), device: deviceFromCookie(req.header('cookie'), cfg.INTERNAL_SECRET) };
+        if (!client.device) {
+          const cookie = newDeviceCookie(cfg.INTERNAL_SECRET, req.secure);
+          client.device = cookie.device;
+          res.append('set-cookie', cookie.setCookie);
+        }
+        await rateLimiter.consume(identity, client.address);
+        return { identity, requestId, ...(clientRequestId ? { clientRequestId } : {}), client, log: reqLog.child({ userId: identity.userId ?? null }) };
       },
     }),
   );
@@ -167,10 +176,10 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   const port = opts.port ?? Number(process.env.PORT ?? DEFAULT_PORTS.router);
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(port, () => resolve());
+    httpServer.listen(port, cfg.HOST, () => resolve());
   });
   const actualPort = (httpServer.address() as AddressInfo).port;
-  const url = `http://localhost:${actualPort}/graphql`;
+  const url = `http://${urlHost(cfg.HOST)}:${actualPort}/graphql`;
   log.info({ url }, 'router ready');
   let stopping: Promise<void> | undefined;
   return {

@@ -33,13 +33,14 @@ describe('sign-in', () => {
     expect(wrong.errors?.[0]).toMatchObject({ message: 'Invalid email or password', extensions: { code: 'UNAUTHENTICATED' } });
   });
 
-  it('locks an email after repeated failures, whether or not it exists, even for the right password', async () => {
+  it('makes a client that failed repeatedly wait, whether or not the email exists, even for the right password (429 + Retry-After)', async () => {
     await createUser('nurse.two@clinic.example', 'NURSE');
     for (const email of ['nurse.two@clinic.example', 'ghost@clinic.example']) {
       for (let i = 0; i < 3; i++) await graph.gql(LOGIN, { email, password: 'wrong-password-here' });
-      const locked = await graph.gql(LOGIN, { email, password: PASSWORD });
-      expect(locked.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
-      expect(locked.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
+      const waiting = await graph.gql(LOGIN, { email, password: PASSWORD });
+      expect(waiting.status).toBe(429);
+      expect(waiting.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+      expect(waiting.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
     }
   });
 

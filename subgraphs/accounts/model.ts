@@ -25,12 +25,22 @@ export interface RefreshTokenDoc {
   revokedAt?: Date | null;
 }
 
-/** Failed sign-ins per email (known or not, so a lock reveals nothing). */
+/**
+ * Sign-in attempts without a success of one (email, client) pair or one client address
+ * (subgraphs/accounts/throttle.ts; `_id` a hash, so no email or address is stored in clear).
+ */
 export interface LoginThrottleDoc {
   _id: string;
-  failures: number;
-  windowStart: Date;
-  lockedUntil?: Date | null;
+  attempts: number;
+  lastAttemptAt: Date;
+  /** The next attempt before this is refused (RATE_LIMITED). */
+  blockedUntil?: Date | null;
+}
+
+/** A device (the router's device cookie) that signed in to an email successfully: `_id` hashes both. */
+export interface KnownDeviceDoc {
+  _id: string;
+  lastSignInAt: Date;
 }
 
 const UserSchema = new Schema<UserDoc>(
@@ -64,17 +74,27 @@ RefreshTokenSchema.index({ userId: 1 });
 const LoginThrottleSchema = new Schema<LoginThrottleDoc>(
   {
     _id: { type: String, required: true },
-    failures: { type: Number, required: true },
-    windowStart: { type: Date, required: true },
-    lockedUntil: { type: Date },
+    attempts: { type: Number, required: true },
+    lastAttemptAt: { type: Date, required: true },
+    blockedUntil: { type: Date },
   },
-  { collection: 'login_throttle', versionKey: false },
+  // login_throttle held the former per-email lock-out documents.
+  { collection: 'login_attempts', versionKey: false },
+);
+
+const KnownDeviceSchema = new Schema<KnownDeviceDoc>(
+  {
+    _id: { type: String, required: true },
+    lastSignInAt: { type: Date, required: true },
+  },
+  { collection: 'known_devices', versionKey: false },
 );
 
 export interface AccountModels {
   User: Model<UserDoc>;
   RefreshToken: Model<RefreshTokenDoc>;
   LoginThrottle: Model<LoginThrottleDoc>;
+  KnownDevice: Model<KnownDeviceDoc>;
 }
 
 export async function createAccountModels(conn: Connection): Promise<AccountModels> {
@@ -82,7 +102,8 @@ export async function createAccountModels(conn: Connection): Promise<AccountMode
     User: conn.model<UserDoc>('User', UserSchema),
     RefreshToken: conn.model<RefreshTokenDoc>('RefreshToken', RefreshTokenSchema),
     LoginThrottle: conn.model<LoginThrottleDoc>('LoginThrottle', LoginThrottleSchema),
+    KnownDevice: conn.model<KnownDeviceDoc>('KnownDevice', KnownDeviceSchema),
   };
-  await Promise.all([models.User.createIndexes(), models.RefreshToken.createIndexes(), models.LoginThrottle.createIndexes()]);
+  await Promise.all([models.User.createIndexes(), models.RefreshToken.createIndexes(), models.LoginThrottle.createIndexes(), models.KnownDevice.createIndexes()]);
   return models;
 }

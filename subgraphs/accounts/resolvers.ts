@@ -10,7 +10,7 @@ export const resolvers: Resolvers = {
     auditLog: (_p, { filter, ...page }, ctx) => ctx.accounts.auditLog(filter, page),
   },
   Mutation: {
-    login: (_p, { email, password }, ctx) => ctx.accounts.login(email, password),
+    login: (_p, { email, password }, ctx) => ctx.accounts.login(email, password, ctx.client),
     refreshSession: (_p, { refreshToken }, ctx) => ctx.accounts.refresh(refreshToken),
     logout: (_p, { refreshToken }, ctx) => ctx.accounts.logout(refreshToken),
     changePassword: (_p, { currentPassword, newPassword }, ctx) =>

@@ -3,16 +3,18 @@ import bcrypt from 'bcryptjs';
 import type DataLoader from 'dataloader';
 import type { Model } from 'mongoose';
 import type { AuditEntryDoc } from '../../platform/audit';
+import type { ClientInfo } from '../../platform/client';
 import { Claims, claimsModel } from '../../platform/claim';
 import type { Config } from '../../platform/config';
 import type { SubgraphContext } from '../../platform/context';
-import { appError, badInput, conflict, ErrorCode, isDuplicateKey, notFound, unauthenticated } from '../../platform/errors';
+import { badInput, conflict, isDuplicateKey, notFound, unauthenticated } from '../../platform/errors';
 import type { Identity, Role } from '../../platform/identity';
 import { signAccessToken } from '../../platform/jwt';
 import { byIdLoader } from '../../platform/loaders';
 import { paginate, type Connection } from '../../platform/pagination';
 import type { AuditFilter, CreateUserInput } from './__generated__/resolvers-types';
 import type { AccountModels, UserDoc } from './model';
+import { SignInThrottle } from './throttle';
 
 export interface Context extends SubgraphContext {
   accounts: AccountService;
@@ -61,6 +63,7 @@ export class AccountService {
   private dummyHash: Promise<string>;
   /** Used refresh tokens, in the accounts database's `claims` collection. */
   private readonly claims: Claims;
+  private readonly throttle: SignInThrottle;
 
   constructor(
     private readonly models: AccountModels,
@@ -70,6 +73,7 @@ export class AccountService {
     // Compared against when the email is unknown, so both answers take as long.
     this.dummyHash = bcrypt.hash(randomBytes(16).toString('hex'), cfg.BCRYPT_ROUNDS);
     this.claims = new Claims(claimsModel(models.RefreshToken.db, 'claims'));
+    this.throttle = new SignInThrottle(models, cfg);
   }
 
   loaders(): Context['loaders'] {
@@ -114,42 +118,16 @@ export class AccountService {
 
   // ---- sign-in and sessions ----------------------------------------------------------------
 
-  async login(emailIn: string, password: string): Promise<SessionResult> {
+  /** Signs in `email` from `client` (who is asking, vouched for by the router), throttled per (email, client) (throttle.ts). */
+  async login(emailIn: string, password: string, client?: ClientInfo): Promise<SessionResult> {
     const email = emailIn.trim().toLowerCase();
-    const throttle = await this.models.LoginThrottle.findById(email).lean();
-    if (throttle?.lockedUntil && throttle.lockedUntil > new Date()) {
-      const minutes = Math.ceil((throttle.lockedUntil.getTime() - Date.now()) / 60_000);
-      throw appError(ErrorCode.RATE_LIMITED, `Too many failed sign-ins for this email; try again in ${minutes} minute(s)`, {
-        retryAfterSeconds: Math.ceil((throttle.lockedUntil.getTime() - Date.now()) / 1000),
-      });
-    }
+    const attempt = await this.throttle.begin(email, client);
     const user = await this.models.User.findOne({ email }).lean<UserDoc>();
     const matches = await bcrypt.compare(password, user?.passwordHash ?? (await this.dummyHash));
-    if (!user || !matches || !user.active) {
-      await this.recordFailure(email);
-      throw unauthenticated(INVALID_LOGIN);
-    }
-    await this.models.LoginThrottle.deleteOne({ _id: email });
+    if (!user || !matches || !user.active) throw unauthenticated(INVALID_LOGIN);
+    await attempt.succeeded();
     await this.models.User.updateOne({ _id: user._id }, { $set: { lastLoginAt: new Date() } });
     return this.issueSession(user);
-  }
-
-  private async recordFailure(email: string): Promise<void> {
-    const now = new Date();
-    const windowStart = new Date(now.getTime() - this.cfg.LOGIN_LOCK_MINUTES * 60_000);
-    // A failure outside the window starts a new count.
-    await this.models.LoginThrottle.deleteOne({ _id: email, windowStart: { $lt: windowStart } });
-    const doc = await this.models.LoginThrottle.findOneAndUpdate(
-      { _id: email },
-      { $inc: { failures: 1 }, $setOnInsert: { windowStart: now } },
-      { upsert: true, returnDocument: 'after' },
-    ).lean();
-    if (doc && doc.failures >= this.cfg.LOGIN_MAX_FAILURES) {
-      await this.models.LoginThrottle.updateOne(
-        { _id: email },
-        { $set: { lockedUntil: new Date(now.getTime() + this.cfg.LOGIN_LOCK_MINUTES * 60_000), failures: 0, windowStart: now } },
-      );
-    }
   }
 
   private async issueSession(user: UserDoc): Promise<SessionResult> {
