@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO_PASSWORD } from '../scripts/seed-data';
 import { randomSecret } from '../scripts/secrets';
-import { loadConfig, SECRET_NAMES, secretProblem, type SecretName } from './config';
+import { ALL_SECRET_NAMES, loadConfig, SECRET_NAMES, secretProblem, type SecretName } from './config';
 
 const ROOT = path.join(__dirname, '..');
-const good = (): Record<SecretName, string> => ({
+const good = (): Record<'INTERNAL_SECRET' | 'JWT_SECRET' | 'SUPERADMIN_PASSWORD', string> => ({
   INTERNAL_SECRET: randomSecret('INTERNAL_SECRET'),
   JWT_SECRET: randomSecret('JWT_SECRET'),
   SUPERADMIN_PASSWORD: randomSecret('SUPERADMIN_PASSWORD'),
@@ -17,13 +16,20 @@ describe('secrets (platform/config.ts)', () => {
     for (const NODE_ENV of ['development', 'test', 'production']) expect(() => loadConfig({ ...good(), NODE_ENV })).not.toThrow();
   });
 
+  it('needs no DEMO_PASSWORD, but refuses a published or short one', () => {
+    expect(SECRET_NAMES).not.toContain('DEMO_PASSWORD');
+    expect(loadConfig({ ...good() }).DEMO_PASSWORD).toBeUndefined();
+    expect(() => loadConfig({ ...good(), DEMO_PASSWORD: 'HealthSync-demo-1' })).toThrow(/DEMO_PASSWORD: is a published default/);
+    expect(() => loadConfig({ ...good(), DEMO_PASSWORD: 'short-one' })).toThrow(/DEMO_PASSWORD: is too short/);
+  });
+
   it('refuses a missing, published, placeholder or short secret in every NODE_ENV, saying what to set', () => {
     const cases: [SecretName, string | undefined, RegExp][] = [
       ['INTERNAL_SECRET', undefined, /INTERNAL_SECRET: not set: set INTERNAL_SECRET .* at least 32 characters, e\.g\. `openssl rand -hex 32`/],
       ['INTERNAL_SECRET', 'healthsync-dev-internal-secret-change-me', /INTERNAL_SECRET: is a published default/],
       ['JWT_SECRET', 'healthsync-dev-jwt-secret-change-me-0123456789', /JWT_SECRET: is a published default/],
       ['SUPERADMIN_PASSWORD', 'ChangeMe-SuperAdmin-1', /SUPERADMIN_PASSWORD: is a published default/],
-      ['SUPERADMIN_PASSWORD', DEMO_PASSWORD, /SUPERADMIN_PASSWORD: is a published default/],
+      ['SUPERADMIN_PASSWORD', 'HealthSync-demo-1', /SUPERADMIN_PASSWORD: is a published default/],
       ['JWT_SECRET', 'please-replace-me-with-something-long-and-random', /is a published default or placeholder/],
       ['JWT_SECRET', 'k3Y'.repeat(5), /JWT_SECRET: is too short \(15 characters\)/],
       ['INTERNAL_SECRET', 'ab'.repeat(20), /INTERNAL_SECRET: is too simple/],
@@ -51,7 +57,7 @@ describe('secrets (platform/config.ts)', () => {
         continue; // deleted in the working tree
       }
       const code = /\.(ts|js)$/.test(file);
-      for (const name of SECRET_NAMES) {
+      for (const name of ALL_SECRET_NAMES) {
         // NAME: 'value' / NAME = "value" in code; NAME=value / NAME: value in documents and env files.
         const pattern = code ? new RegExp(`\\b${name}\\s*[:=]\\s*(['"\`])([^'"\`\\n]*)\\1`, 'g') : new RegExp(`\\b${name}\\s*[:=]\\s*(['"]?)([^'"\\s,;|}]+)\\1`, 'g');
         for (const m of text.matchAll(pattern)) {

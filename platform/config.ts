@@ -36,6 +36,8 @@ const schema = z.object({
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(11),
   SUPERADMIN_EMAIL: z.string().email().default('superadmin@healthsync.local'),
   SUPERADMIN_PASSWORD: z.string().optional(),
+  /** Password of the demo users (scripts/seed.ts creates them only when it is set). */
+  DEMO_PASSWORD: z.string().optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().positive().default(120),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
@@ -97,14 +99,18 @@ function isProxyAddress(entry: string): boolean {
 
 export type Config = z.infer<typeof schema> & { INTERNAL_SECRET: string; JWT_SECRET: string; SUPERADMIN_PASSWORD: string };
 
-/** The secrets every process needs, their minimum length, and how to make one. */
+/** The secrets, their minimum length, and how to make one. Every process needs the required ones. */
 export const SECRETS = {
-  INTERNAL_SECRET: { minLength: 32, what: 'HMAC key between the router and the subgraphs', make: 'openssl rand -hex 32' },
-  JWT_SECRET: { minLength: 32, what: 'key of the access tokens (accounts and router)', make: 'openssl rand -hex 32' },
-  SUPERADMIN_PASSWORD: { minLength: 12, what: 'password of the first super admin', make: 'openssl rand -base64 18' },
+  INTERNAL_SECRET: { minLength: 32, what: 'HMAC key between the router and the subgraphs', make: 'openssl rand -hex 32', required: true },
+  JWT_SECRET: { minLength: 32, what: 'key of the access tokens (accounts and router)', make: 'openssl rand -hex 32', required: true },
+  SUPERADMIN_PASSWORD: { minLength: 12, what: 'password of the first super admin', make: 'openssl rand -base64 18', required: true },
+  DEMO_PASSWORD: { minLength: 12, what: 'password of the demo users', make: 'openssl rand -base64 18', required: false },
 } as const;
 export type SecretName = keyof typeof SECRETS;
-export const SECRET_NAMES = Object.keys(SECRETS) as SecretName[];
+/** Every secret, also the optional DEMO_PASSWORD (`npm start` keeps them all in its secrets file). */
+export const ALL_SECRET_NAMES = Object.keys(SECRETS) as SecretName[];
+/** The secrets every process refuses to start without. */
+export const SECRET_NAMES = ALL_SECRET_NAMES.filter((name) => SECRETS[name].required);
 
 /**
  * Values published in this repository or its history (the former development defaults, demo and
@@ -143,7 +149,8 @@ export function secretProblem(name: SecretName, value: string | undefined): stri
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-  for (const name of SECRET_NAMES) {
+  for (const name of ALL_SECRET_NAMES) {
+    if (!SECRETS[name].required && !env[name]) continue;
     const problem = secretProblem(name, env[name]);
     if (problem) lines.push(`  ${name}: ${problem}`);
   }

@@ -15,7 +15,7 @@ describe("npm start's secrets file (scripts/secrets.ts)", () => {
 
   it('creates random secrets on the first start in a file only its owner can read, and reuses them on the next', () => {
     const first = ensureLocalSecrets({}, file);
-    expect(first.created).toEqual(['INTERNAL_SECRET', 'JWT_SECRET', 'SUPERADMIN_PASSWORD']);
+    expect(first.created).toEqual(['INTERNAL_SECRET', 'JWT_SECRET', 'SUPERADMIN_PASSWORD', 'DEMO_PASSWORD']);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(first.values);
     for (const [name, value] of Object.entries(first.values)) expect(secretProblem(name as keyof typeof first.values, value)).toBeNull();
@@ -34,7 +34,7 @@ describe("npm start's secrets file (scripts/secrets.ts)", () => {
     const got = ensureLocalSecrets({ JWT_SECRET: jwt }, file);
     expect(got.values.JWT_SECRET).toBe(jwt);
     expect(got.fromEnv).toEqual(['JWT_SECRET']);
-    expect(got.created).toEqual(['INTERNAL_SECRET', 'SUPERADMIN_PASSWORD']);
+    expect(got.created).toEqual(['INTERNAL_SECRET', 'SUPERADMIN_PASSWORD', 'DEMO_PASSWORD']);
     expect(readFileSync(file, 'utf8')).not.toContain(jwt);
   });
 

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SECRET_NAMES, secretProblem, type SecretName } from '../platform/config';
+import { ALL_SECRET_NAMES, secretProblem, type SecretName } from '../platform/config';
 
 /**
- * `npm start`'s secrets: INTERNAL_SECRET, JWT_SECRET and SUPERADMIN_PASSWORD. One set in the
+ * `npm start`'s secrets: INTERNAL_SECRET, JWT_SECRET, SUPERADMIN_PASSWORD and DEMO_PASSWORD (the
+ * demo users'). One set in the
  * environment is used as it is; a missing one is taken from the data folder's secrets file, which
  * the first start creates with random values (mode 0600, folder git-ignored) and every later start
  * reads again, so sessions and the super admin's password survive a restart.
@@ -23,7 +24,7 @@ export interface LocalSecrets {
 /** A random value for a secret that passes every check of platform/config.ts. */
 export function randomSecret(name: SecretName): string {
   for (;;) {
-    const value = randomBytes(name === 'SUPERADMIN_PASSWORD' ? 18 : 32).toString('base64url');
+    const value = randomBytes(name.endsWith('PASSWORD') ? 18 : 32).toString('base64url');
     if (!secretProblem(name, value)) return value;
   }
 }
@@ -40,7 +41,7 @@ function readSecretsFile(file: string): Partial<Record<SecretName, string>> {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${file} must hold a JSON object of secrets`);
   const stored: Partial<Record<SecretName, string>> = {};
-  for (const name of SECRET_NAMES) {
+  for (const name of ALL_SECRET_NAMES) {
     const value = (parsed as Record<string, unknown>)[name];
     if (typeof value === 'string') stored[name] = value;
   }
@@ -58,11 +59,11 @@ function writeSecretsFile(file: string, values: Partial<Record<SecretName, strin
 
 /** The secrets for every process `npm start` runs: from `env`, else from `file`, else new ones kept in `file`. */
 export function ensureLocalSecrets(env: NodeJS.ProcessEnv = process.env, file = SECRETS_FILE): LocalSecrets {
-  const fromEnv = SECRET_NAMES.filter((name) => env[name]);
-  const stored = fromEnv.length === SECRET_NAMES.length ? {} : readSecretsFile(file);
+  const fromEnv = ALL_SECRET_NAMES.filter((name) => env[name]);
+  const stored = fromEnv.length === ALL_SECRET_NAMES.length ? {} : readSecretsFile(file);
   const created: SecretName[] = [];
   const values = {} as Record<SecretName, string>;
-  for (const name of SECRET_NAMES) {
+  for (const name of ALL_SECRET_NAMES) {
     const given = env[name];
     if (given) {
       values[name] = given; // checked by loadConfig like any configured value

@@ -126,8 +126,10 @@ export const DEMO_PATIENTS: SeedPatient[] = [
   },
 ];
 
-/** Demo sign-ins, one per role (the super admin comes from SUPERADMIN_EMAIL/PASSWORD). */
-export const DEMO_PASSWORD = 'HealthSync-demo-1';
+/**
+ * Demo sign-ins, one per role, all with the password DEMO_PASSWORD (created only when it is set;
+ * `npm start` makes a random one). The super admin comes from SUPERADMIN_EMAIL/PASSWORD.
+ */
 export const DEMO_USERS = [
   { _id: '65f000000000000000000002', email: 'admin@healthsync.local', role: 'ADMIN' },
   { _id: '65f000000000000000000003', email: 'doctor@healthsync.local', role: 'DOCTOR', doctorId: DEMO_DOCTORS[0]._id },

@@ -11,7 +11,10 @@ import { createAppointmentModels } from '../subgraphs/appointments/model';
 import { seedAppointments } from './seed-appointments';
 import { seedMedications } from './seed-medications';
 import { createMedicationModels } from '../subgraphs/medications/model';
-import { DEMO_CARE_RELATIONS, DEMO_DOCTORS, DEMO_PASSWORD, DEMO_PATIENTS, DEMO_USERS } from './seed-data';
+import { DEMO_CARE_RELATIONS, DEMO_DOCTORS, DEMO_PATIENTS, DEMO_USERS } from './seed-data';
+
+/** The demo users' password this repository once published (and seeded) for every installation. */
+const FORMER_DEMO_PASSWORD = 'HealthSync-demo-1';
 
 /** 1 when the insert happened, 0 when a record with that id already exists. */
 async function insertIfMissing(insert: () => Promise<unknown>): Promise<number> {
@@ -66,11 +69,20 @@ export async function seedDemoData(cfg: Config): Promise<{ doctors: number; pati
 
     const accountsConn = await connectDb(cfg, 'accounts', log);
     conns.push(accountsConn);
-    const { User } = await createAccountModels(accountsConn);
-    const passwordHash = await bcrypt.hash(DEMO_PASSWORD, cfg.BCRYPT_ROUNDS);
+    const { User, RefreshToken } = await createAccountModels(accountsConn);
+    // Demo users only with a password of this installation's own (DEMO_PASSWORD), never a published one.
+    const passwordHash = cfg.DEMO_PASSWORD ? await bcrypt.hash(cfg.DEMO_PASSWORD, cfg.BCRYPT_ROUNDS) : null;
     let users = 0;
     for (const { _id, ...u } of DEMO_USERS) {
-      users += await insertIfMissing(() => User.create({ _id: new Types.ObjectId(_id), ...u, passwordHash, active: true }));
+      if (passwordHash) users += await insertIfMissing(() => User.create({ _id: new Types.ObjectId(_id), ...u, passwordHash, active: true }));
+    }
+    // Demo users seeded earlier with the published password get DEMO_PASSWORD, or are deactivated without one.
+    const existing = await User.find({ _id: { $in: DEMO_USERS.map((u) => new Types.ObjectId(u._id)) }, active: true }, { email: 1, passwordHash: 1 }).lean();
+    for (const user of existing) {
+      if (!(await bcrypt.compare(FORMER_DEMO_PASSWORD, user.passwordHash))) continue;
+      await User.updateOne({ _id: user._id }, { $set: passwordHash ? { passwordHash } : { active: false } });
+      await RefreshToken.updateMany({ userId: user._id, revokedAt: null }, { $set: { revokedAt: new Date() } });
+      log.warn({ email: user.email }, passwordHash ? 'demo user had the published demo password: it is DEMO_PASSWORD now' : 'demo user had the published demo password and no DEMO_PASSWORD is set: deactivated');
     }
     const medicationsConn = await connectDb(cfg, 'medications', log);
     conns.push(medicationsConn);

@@ -4,7 +4,7 @@ import { startDatabase, type Database } from './db';
 import { restartDelayMs, Supervised } from './supervise';
 import { loadConfig } from '../platform/config';
 import { seedDemoData } from './seed';
-import { DEMO_PASSWORD, DEMO_USERS } from './seed-data';
+import { DEMO_USERS } from './seed-data';
 import { ensureLocalSecrets } from './secrets';
 
 /**
@@ -119,7 +119,8 @@ async function main(): Promise<void> {
       '',
       'Sign in with the `login` mutation, then send `Authorization: Bearer <accessToken>`:',
       `  super admin  ${cfg.SUPERADMIN_EMAIL} / ${secrets.fromEnv.includes('SUPERADMIN_PASSWORD') ? 'your SUPERADMIN_PASSWORD' : `the SUPERADMIN_PASSWORD in ${relFile}`}`,
-      ...DEMO_USERS.map((u) => `  ${u.role.toLowerCase().padEnd(12)} ${u.email} / ${DEMO_PASSWORD}`),
+      ...DEMO_USERS.map((u) => `  ${u.role.toLowerCase().padEnd(12)} ${u.email}`),
+      `  (demo users: ${secrets.fromEnv.includes('DEMO_PASSWORD') ? 'your DEMO_PASSWORD' : `the DEMO_PASSWORD in ${relFile}`})`,
       '',
       'Press Ctrl-C to stop.',
       '',

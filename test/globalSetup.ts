@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SECRET_NAMES } from '../platform/config';
+import { ALL_SECRET_NAMES } from '../platform/config';
 import { startDatabase, type Database } from '../scripts/db';
 import { randomSecret } from '../scripts/secrets';
 
@@ -13,7 +13,7 @@ import { randomSecret } from '../scripts/secrets';
 export default async function globalSetup(): Promise<void> {
   // Random secrets of this run, in the environment of every test worker and every process a test
   // starts (never a committed value: every process refuses those).
-  for (const name of SECRET_NAMES) process.env[name] = randomSecret(name);
+  for (const name of ALL_SECRET_NAMES) process.env[name] = randomSecret(name);
   if (process.env.MONGODB_URI) return;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'healthsync-test-db-'));
   const db = await startDatabase({ port: 0, dataDir });

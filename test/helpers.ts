@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
-import { loadConfig, dbName, SECRET_NAMES, type Config } from '../platform/config';
+import { loadConfig, dbName, ALL_SECRET_NAMES, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
 import type { SubgraphContext } from '../platform/context';
 import { signIdentity, signingKey, type Identity, type SignOptions } from '../platform/identity';
@@ -21,7 +21,7 @@ import { startRouter, type RunningRouter } from '../router/server';
  */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   if (!process.env.MONGODB_URI) throw new Error('MONGODB_URI missing: tests run through jest globalSetup');
-  for (const name of SECRET_NAMES) process.env[name] ??= randomSecret(name);
+  for (const name of ALL_SECRET_NAMES) process.env[name] ??= randomSecret(name);
   return loadConfig({
     ...process.env,
     NODE_ENV: 'test',
