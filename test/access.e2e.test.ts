@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kind, parse } from 'graphql';
+import { AUDIT_DB, auditModel } from '../platform/audit';
+import { dbName } from '../platform/config';
 import type { Role } from '../platform/identity';
 import { SUBGRAPHS } from '../platform/services';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
@@ -143,9 +145,23 @@ describe('PHI audit trail', () => {
     expect(has({ role: 'PATIENT', operation: 'READ', outcome: 'DENIED' })).toBe(true);
     expect(has({ role: 'ADMIN', operation: 'UPDATE', outcome: 'ALLOWED', fields: ['email'] })).toBe(true);
     expect(has({ role: 'NURSE', operation: 'UPDATE', outcome: 'DENIED', fields: ['email'] })).toBe(true);
-    expect(entries.every((e) => e.service === 'patients' && e.requestId.length > 0)).toBe(true);
+    expect(entries.every((e) => e.requestId.length > 0)).toBe(true);
+    // Other services audit only what they refused of this patient: Patient.appointments, Patient.visitSummary.
+    const elsewhere = entries.filter((e) => e.service !== 'patients');
+    expect(elsewhere.every((e) => e.outcome === 'DENIED' && e.fields.length === 1 && ['appointments', 'visitSummary'].includes(e.fields[0]))).toBe(true);
     // Not a single allowed read of the foreign record by the patient, over the whole suite.
     expect(has({ role: 'PATIENT', operation: 'READ', outcome: 'ALLOWED' })).toBe(false);
+  });
+
+  it('over the whole suite, lists no refused field as ALLOWED and audits every refused one DENIED with the record id', async () => {
+    const model = await auditModel(env.graph.subgraphs.patients!.conn, dbName(env.graph.cfg, AUDIT_DB));
+    const pharmacist = await model.find({ role: 'PHARMACIST', entityType: 'Patient', operation: 'READ' }, { _id: 0, entityId: 1, outcome: 1, fields: 1, service: 1 }).lean();
+    const clinical = ['medicalHistory', 'labResults', 'appointments', 'visitSummary'];
+    expect(pharmacist.filter((e) => e.outcome === 'ALLOWED' && e.fields.some((f) => clinical.includes(f)))).toEqual([]);
+    for (const id of [env.ids.own, env.ids.foreign]) {
+      const refused = pharmacist.filter((e) => e.outcome === 'DENIED' && e.entityId === id).flatMap((e) => e.fields.map((f) => `${e.service}:${f}`));
+      expect(new Set(refused)).toEqual(new Set(['patients:medicalHistory', 'patients:labResults', 'appointments:appointments', 'analytics:visitSummary']));
+    }
   });
 
   it('is for the super admin only', async () => {
