@@ -82,6 +82,8 @@ const LoginThrottleSchema = new Schema<LoginThrottleDoc>(
   { collection: 'login_attempts', versionKey: false },
 );
 
+LoginThrottleSchema.index({ lastAttemptAt: 1 });
+
 const KnownDeviceSchema = new Schema<KnownDeviceDoc>(
   {
     _id: { type: String, required: true },
@@ -89,6 +91,7 @@ const KnownDeviceSchema = new Schema<KnownDeviceDoc>(
   },
   { collection: 'known_devices', versionKey: false },
 );
+KnownDeviceSchema.index({ lastSignInAt: 1 });
 
 export interface AccountModels {
   User: Model<UserDoc>;

@@ -63,7 +63,7 @@ export class AccountService {
   private dummyHash: Promise<string>;
   /** Used refresh tokens, in the accounts database's `claims` collection. */
   private readonly claims: Claims;
-  private readonly throttle: SignInThrottle;
+  readonly throttle: SignInThrottle;
 
   constructor(
     private readonly models: AccountModels,

@@ -92,6 +92,16 @@ export class SignInThrottle {
     if (attempts >= counter.free) await LoginThrottle.updateOne({ _id: counter.id }, { $set: { blockedUntil: new Date(now + this.delayMs(attempts, counter.free)) } });
   }
 
+  /**
+   * Deletes counters nobody used for a day and devices that did not sign in for the cookie's life
+   * (FerretDB has no TTL index): the accounts service runs it every hour.
+   */
+  async sweep(now = Date.now()): Promise<{ counters: number; devices: number }> {
+    const counters = await this.models.LoginThrottle.deleteMany({ lastAttemptAt: { $lt: new Date(now - FORGET_MS) } });
+    const devices = await this.models.KnownDevice.deleteMany({ lastSignInAt: { $lt: new Date(now - DEVICE_MEMORY_MS) } });
+    return { counters: counters.deletedCount, devices: devices.deletedCount };
+  }
+
   private async giveBack(counter: Counter): Promise<void> {
     const doc = await this.models.LoginThrottle.findOneAndUpdate({ _id: counter.id }, { $inc: { attempts: -1 } }, { returnDocument: 'after' }).lean();
     if (doc && doc.attempts < counter.free) await this.models.LoginThrottle.updateOne({ _id: counter.id }, { $unset: { blockedUntil: 1 } });
