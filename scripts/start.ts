@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv } from '../platform/services';
+import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, urlHost } from '../platform/services';
 import { startDatabase, type Database } from './db';
 import { restartDelayMs, Supervised } from './supervise';
 import { loadConfig } from '../platform/config';
@@ -96,26 +96,29 @@ async function main(): Promise<void> {
   // Demo-friendly: reports refresh every minute unless configured (production default: 5 min).
   const env = { ...secrets.values, MONGODB_URI: db.uri, ANALYTICS_REFRESH_SECONDS: process.env.ANALYTICS_REFRESH_SECONDS ?? '60' };
 
-  const urls = Object.fromEntries(SUBGRAPHS.map((name) => [subgraphUrlEnv(name), `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`]));
+  // Every process listens on HOST (loopback unless set); this is how they are reached from here.
+  const host = urlHost(cfg.HOST);
+  const urls = Object.fromEntries(SUBGRAPHS.map((name) => [subgraphUrlEnv(name), `http://${host}:${DEFAULT_PORTS[name]}/graphql`]));
   for (const name of SUBGRAPHS) {
     run(name, `subgraphs/${name}/index.ts`, { ...env, ...urls, PORT: String(DEFAULT_PORTS[name]) });
   }
-  await Promise.all(SUBGRAPHS.map((name) => waitForHttp(`http://127.0.0.1:${DEFAULT_PORTS[name]}/ready`, name)));
+  await Promise.all(SUBGRAPHS.map((name) => waitForHttp(`http://${host}:${DEFAULT_PORTS[name]}/ready`, name)));
 
   const seeded = await seedDemoData(loadConfig({ ...process.env, ...env }));
   console.log(`demo data: ${seeded.doctors} doctors, ${seeded.patients} patients, ${seeded.users} users, ${seeded.appointments} appointments, ${seeded.medications} medications and prescriptions added (existing records kept)`);
 
   const routerPort = Number(process.env.PORT ?? DEFAULT_PORTS.router);
   run('router', 'router/index.ts', { ...env, ...urls, PORT: String(routerPort) });
-  await waitForHttp(`http://127.0.0.1:${routerPort}/health`, 'router');
+  await waitForHttp(`http://${host}:${routerPort}/health`, 'router');
+  const site = `http://${host === '127.0.0.1' ? 'localhost' : host}:${routerPort}`;
 
   console.log(
     [
       '',
       'HealthSync is running.',
-      `  admin web app:                http://localhost:${routerPort}/`,
-      `  GraphQL (and Apollo Sandbox): http://localhost:${routerPort}/graphql`,
-      ...SUBGRAPHS.map((n) => `  subgraph ${n.padEnd(14)} http://127.0.0.1:${DEFAULT_PORTS[n]}/graphql (router calls only)`),
+      `  admin web app:                ${site}/`,
+      `  GraphQL (and Apollo Sandbox): ${site}/graphql`,
+      ...SUBGRAPHS.map((n) => `  subgraph ${n.padEnd(14)} http://${host}:${DEFAULT_PORTS[n]}/graphql (router calls only)`),
       '',
       'Sign in with the `login` mutation, then send `Authorization: Bearer <accessToken>`:',
       `  super admin  ${cfg.SUPERADMIN_EMAIL} / ${secrets.fromEnv.includes('SUPERADMIN_PASSWORD') ? 'your SUPERADMIN_PASSWORD' : `the SUPERADMIN_PASSWORD in ${relFile}`}`,
