@@ -35,6 +35,18 @@ describe('sign-in throttle housekeeping', () => {
     expect((await models.KnownDevice.find({}, { _id: 1 }).lean()).map((d) => d._id)).toEqual(['d:fresh']);
   });
 
+  it('makes the next attempt wait after LOGIN_MAX_FAILURES, and forgets a pair that had no attempt for a day', async () => {
+    const throttle = new SignInThrottle(models, { ...cfg, LOGIN_MAX_FAILURES: 2, LOGIN_CLIENT_MAX_FAILURES: 100 });
+    const client = { address: '192.0.2.88' };
+    await throttle.begin('forgetful@clinic.example', client);
+    await throttle.begin('forgetful@clinic.example', client);
+    await expect(throttle.begin('forgetful@clinic.example', client)).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+    await models.LoginThrottle.updateMany({}, { $set: { lastAttemptAt: new Date(Date.now() - 2 * 86_400_000) } });
+    await expect(throttle.begin('forgetful@clinic.example', client)).resolves.toBeDefined();
+    await expect(throttle.begin('forgetful@clinic.example', client)).resolves.toBeDefined();
+    await expect(throttle.begin('forgetful@clinic.example', client)).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+  });
+
   it('gives a success back to the address counter: signing in to your own account does not feed the per-address cap', async () => {
     const throttle = new SignInThrottle(models, { ...cfg, LOGIN_CLIENT_MAX_FAILURES: 2 });
     const client = { address: '192.0.2.77', device: 'device-of-a-busy-user' };

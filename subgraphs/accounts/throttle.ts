@@ -73,14 +73,19 @@ export class SignInThrottle {
 
   private async count(counter: Counter, now: number): Promise<void> {
     const { LoginThrottle } = this.models;
-    await LoginThrottle.deleteOne({ _id: counter.id, lastAttemptAt: { $lt: new Date(now - FORGET_MS) } });
-    const doc = await LoginThrottle.findOneAndUpdate(
+    const before = await LoginThrottle.findOneAndUpdate(
       { _id: counter.id },
       { $inc: { attempts: 1 }, $set: { lastAttemptAt: new Date(now) } },
-      { upsert: true, returnDocument: 'after' },
+      { upsert: true, returnDocument: 'before' },
     ).lean();
-    const attempts = doc?.attempts ?? 1;
-    const blockedUntil = doc?.blockedUntil?.getTime() ?? 0;
+    let attempts = (before?.attempts ?? 0) + 1;
+    let blockedUntil = before?.blockedUntil?.getTime() ?? 0;
+    if (before && before.lastAttemptAt.getTime() < now - FORGET_MS) {
+      // Nothing for a day (and not swept yet): forgotten, this is a first attempt again.
+      attempts = 1;
+      blockedUntil = 0;
+      await LoginThrottle.updateOne({ _id: counter.id }, { $set: { attempts: 1 }, $unset: { blockedUntil: 1 } });
+    }
     if (blockedUntil > now) {
       // Asked again while it must wait: refused, and the wait grows.
       const until = Math.max(blockedUntil, now + this.delayMs(attempts, counter.free));
