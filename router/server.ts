@@ -9,6 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { AUDIT_DB, AuditTrail, auditModel } from '../platform/audit';
 import { deviceFromCookie, newDeviceCookie, addressKey, type ClientInfo } from '../platform/client';
 import { dbName, loadConfig, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
@@ -103,9 +104,12 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     3_600_000,
   );
   sweepIdempotency.unref();
+  // Who received a live answer read with another subscriber's identity (router/liveOperation.ts).
+  const liveAudit = new AuditTrail(await auditModel(eventsDb, dbName(cfg, AUDIT_DB)));
   const live = new LiveSubscriptions({
     jwtSecret: cfg.JWT_SECRET,
     events,
+    audit: liveAudit,
     validationRules: armor.validationRules,
     costLimit: { maxCost: cfg.MAX_QUERY_COST, listSizes },
     maxTokens: cfg.MAX_QUERY_TOKENS,

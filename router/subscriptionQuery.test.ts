@@ -9,14 +9,16 @@ const schema = buildSchema(`
   type Subscription { appointmentChanged(doctorId: ObjectID!): Appointment! somethingElse: Appointment }
 `);
 const DOCTOR = '0123456789abcdef01234567';
+/** As if the doctors service's Doctor.name depended on the user id (liveScope.ts). */
+const USER_SCOPED: ReadonlySet<string> = new Set(['Doctor.name']);
 
 function plan(query: string, variables: Record<string, unknown> = {}, operationName?: string): LiveQuery {
-  const result = planLiveQuery(schema, parse(query), operationName, variables);
+  const result = planLiveQuery(schema, parse(query), operationName, variables, USER_SCOPED);
   if (Array.isArray(result)) throw new Error(result.map((e) => e.message).join('; '));
   return result;
 }
 const refusal = (query: string, variables: Record<string, unknown> = {}) => {
-  const result = planLiveQuery(schema, parse(query), undefined, variables);
+  const result = planLiveQuery(schema, parse(query), undefined, variables, USER_SCOPED);
   return Array.isArray(result) ? result[0].extensions.code : 'planned';
 };
 const same = (a: string, b: string) => expect(print(parse(a))).toBe(print(parse(b)));
@@ -44,6 +46,20 @@ describe('subscription → live query', () => {
        fragment B on Appointment { doctor @include(if: $withDoctor) { name } }`,
     );
     expect(live.variablesFor({ appointmentId: 'a1', doctorId: DOCTOR })).toEqual({ withDoctor: true, liveEntityId_: 'a1' });
+  });
+
+  it('keys subscriptions that make the same query alike, says whether the answer may depend on the user id and lists the fields', () => {
+    const a = plan(`subscription { appointmentChanged(doctorId: "${DOCTOR}") { id start } }`);
+    const b = plan(`subscription S($d: ObjectID!) { appointmentChanged(doctorId: $d) { id start } }`, { d: DOCTOR });
+    const again = plan(`subscription   { appointmentChanged(doctorId: "${DOCTOR}") {  id start } }`);
+    const otherDoctor = plan(`subscription { appointmentChanged(doctorId: "fedcba9876543210fedcba98") { id start } }`);
+    const withName = plan(`subscription { appointmentChanged(doctorId: "${DOCTOR}") { id ...D } } fragment D on Appointment { start doctor { name } }`);
+    expect(again.key).toBe(a.key);
+    expect(new Set([a.key, b.key, otherDoctor.key, withName.key]).size).toBe(4);
+    expect([a.userScoped, withName.userScoped]).toEqual([false, true]);
+    expect(withName.fields).toEqual(['id', 'start', 'doctor']);
+    expect(a.entityIdFor({ appointmentId: 'a1', doctorId: DOCTOR })).toBe('a1');
+    expect(a.entityIdFor({ appointmentId: 'a1', doctorId: 'fedcba9876543210fedcba98' })).toBeNull();
   });
 
   it('refuses what it cannot serve, with a code', () => {

@@ -16,11 +16,13 @@ import {
   type GraphQLField,
   type GraphQLScalarType,
   type GraphQLSchema,
+  type SelectionNode,
   type VariableDefinitionNode,
 } from 'graphql';
 import { ObjectIDResolver } from 'graphql-scalars';
 import { ErrorCode } from '../platform/errors';
 import { LIVE_FIELDS } from './liveFields';
+import { touchesUserScoped } from './liveScope';
 
 /**
  * A validated subscription turned into the query that re-reads the changed entity:
@@ -38,6 +40,17 @@ export interface LiveQuery {
   query: string;
   /** The query's variables for one event, or null when the event is not for this subscription. */
   variablesFor(eventData: Readonly<Record<string, unknown>>): Record<string, unknown> | null;
+  /** The changed entity's id in an event, or null when the event is not for this subscription. */
+  entityIdFor(eventData: Readonly<Record<string, unknown>>): string | null;
+  /**
+   * Equal for subscriptions that make the same query for every event (same query text, the
+   * variables it keeps and the subscription's arguments): with equal access scopes, one read serves all.
+   */
+  key: string;
+  /** The query selects a field whose answer may depend on the caller's user id (liveScope.ts). */
+  userScoped: boolean;
+  /** The fields selected on the entity (for the router's audit entries of fanned-out answers). */
+  fields: string[];
 }
 
 /** Scalars of subscription arguments the router checks itself (the gateway's schema does not). */
@@ -55,6 +68,8 @@ export function planLiveQuery(
   document: DocumentNode,
   operationName: string | null | undefined,
   rawVariables: Readonly<Record<string, unknown>>,
+  /** Fields whose answer may depend on the user id (liveScope.ts userScopedFields). */
+  userScopedFields: ReadonlySet<string>,
 ): LiveQuery | GraphQLError[] {
   const op = getOperationAST(document, operationName);
   if (!op) return refuse('Unable to identify the operation: send one operation or name it in operationName');
@@ -121,16 +136,42 @@ export function planLiveQuery(
     const name = d.variable.name.value;
     if (rawVariables[name] !== undefined) passed[name] = rawVariables[name];
   }
+  const text = print(query);
   return {
     field: root.name.value,
     operationName: op.name?.value ?? null,
     topic: live.topic,
-    query: print(query),
+    query: text,
     variablesFor: (data) => {
       const id = live.entityId(data, args);
       return id === null ? null : { ...passed, [idVariable]: id };
     },
+    entityIdFor: (data) => live.entityId(data, args),
+    key: JSON.stringify([text, passed, args]),
+    userScoped: touchesUserScoped(schema, query, userScopedFields),
+    fields: selectedFieldNames(root, fragments),
   };
+}
+
+/** Names of the fields a selection picks on its object, through fragments (no meta fields). */
+function selectedFieldNames(root: FieldNode, fragments: readonly FragmentDefinitionNode[]): string[] {
+  const byName = new Map(fragments.map((f) => [f.name.value, f]));
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (selections: readonly SelectionNode[]): void => {
+    for (const sel of selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (!sel.name.value.startsWith('__')) names.add(sel.name.value);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) walk(sel.selectionSet.selections);
+      else if (!seen.has(sel.name.value)) {
+        seen.add(sel.name.value);
+        const fragment = byName.get(sel.name.value);
+        if (fragment) walk(fragment.selectionSet.selections);
+      }
+    }
+  };
+  walk(root.selectionSet?.selections ?? []);
+  return [...names];
 }
 
 function checkArgumentScalars(field: GraphQLField<unknown, unknown>, args: Readonly<Record<string, unknown>>): void {

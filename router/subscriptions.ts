@@ -11,7 +11,8 @@ import type { Logger } from '../platform/logger';
 import type { Subscriber } from '../platform/pubsub';
 import { bearerExpiry, identityFromAuthorization } from './auth';
 import type { RouterContext } from './context';
-import { LiveOperation, type RunQuery } from './liveOperation';
+import { LiveFanout, LiveOperation, type AuditSink, type FanoutStats, type RunQuery } from './liveOperation';
+import { userScopedFields } from './liveScope';
 import { checkCost, type ListSizes } from './queryCost';
 import { planLiveQuery } from './subscriptionQuery';
 
@@ -33,6 +34,8 @@ export interface LiveSubscriptionsOptions {
   jwtSecret: string;
   /** Live events of the whole cluster (platform/pubsub.ts). */
   events: Subscriber;
+  /** The PHI audit trail: who received an answer read with another subscriber's identity (liveOperation.ts). */
+  audit: AuditSink | null;
   /** The HTTP path's depth/alias rules (graphql-armor). */
   validationRules: readonly ValidationRule[];
   /** The HTTP path's cost limit (queryCost.ts). */
@@ -51,13 +54,17 @@ export interface LiveSubscriptionsOptions {
  * GraphQL subscriptions over graphql-ws on the router's own HTTP server. @apollo/gateway cannot
  * execute subscriptions, so each one is validated against the gateway's API schema, turned into a
  * query that re-reads the changed entity (subscriptionQuery.ts), and run through Apollo Server for
- * every matching live event, with the subscriber's identity: subgraphs authorise each read.
+ * every matching live event, once per live query and access scope (liveOperation.ts LiveFanout),
+ * with a subscriber's identity: subgraphs authorise each read.
  * Only signed-in users may connect (a Bearer token in `connectionParams.authorization`), each with
  * at most `maxConnectionsPerUser` open connections per router instance (the next is closed with
  * 4429 "Too many connections") and `maxSubscriptionsPerConnection` subscriptions per connection.
  */
 export class LiveSubscriptions {
   private schema: GraphQLSchema | null = null;
+  /** Fields whose answer may depend on the user id, from the supergraph (liveScope.ts). */
+  private userScoped: ReadonlySet<string> | null = null;
+  private fanout: LiveFanout | null = null;
   private disposable: Disposable | null = null;
   /** Accepted, still open connections per user id. */
   private readonly connections = new Map<string, number>();
@@ -68,7 +75,8 @@ export class LiveSubscriptions {
   plugin(): ApolloServerPlugin<RouterContext> {
     return {
       serverWillStart: async () => ({
-        schemaDidLoadOrUpdate: ({ apiSchema }) => {
+        schemaDidLoadOrUpdate: ({ apiSchema, coreSupergraphSdl }) => {
+          this.userScoped = coreSupergraphSdl ? userScopedFields(coreSupergraphSdl) : null;
           this.schema = apiSchema;
         },
         drainServer: () => this.close(),
@@ -82,6 +90,8 @@ export class LiveSubscriptions {
       if (res.body.kind === 'single') return res.body.singleResult;
       return { errors: [{ message: 'Incremental delivery is not supported in subscriptions', extensions: { code: ErrorCode.BAD_USER_INPUT } }] };
     };
+    const fanout = new LiveFanout(this.opts.events, run, this.opts.audit, this.opts.log);
+    this.fanout = fanout;
     const wss = new WebSocketServer({ server: httpServer, path, maxPayload: this.opts.maxPayloadBytes });
     this.disposable = useServer<ConnectionInitMessage['payload'], Partial<ConnectionState>>(
       {
@@ -97,7 +107,7 @@ export class LiveSubscriptions {
         },
         subscribe: (args) => {
           if (!(args.contextValue instanceof LiveOperation)) throw new Error('A subscription reached execution without its live query');
-          return args.contextValue.start(this.opts.events, run);
+          return fanout.subscribe(args.contextValue);
         },
         onClose: (ctx) => {
           clearTimeout(ctx.extra.expiry);
@@ -106,6 +116,11 @@ export class LiveSubscriptions {
       },
       wss,
     );
+  }
+
+  /** Reads, deliveries, groups and subscriptions of the fan-out so far (tests, benchmarks). */
+  get stats(): FanoutStats | null {
+    return this.fanout?.stats ?? null;
   }
 
   async close(): Promise<void> {
@@ -159,8 +174,9 @@ export class LiveSubscriptions {
   private prepare(ctx: ConnectionContext, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] {
     const identity = ctx.extra.identity;
     const schema = this.schema;
+    const userScoped = this.userScoped;
     if (!identity?.userId) return [clientError('Sign in first', ErrorCode.UNAUTHENTICATED)];
-    if (!schema) return [clientError('The graph is not ready yet; try again shortly', ErrorCode.SUBGRAPH_UNAVAILABLE)];
+    if (!schema || !userScoped) return [clientError('The graph is not ready yet; try again shortly', ErrorCode.SUBGRAPH_UNAVAILABLE)];
     // graphql-ws has entered this one already.
     if (Object.keys(ctx.subscriptions).length > this.opts.maxSubscriptionsPerConnection) {
       return [clientError(`At most ${this.opts.maxSubscriptionsPerConnection} subscriptions per connection`, ErrorCode.RATE_LIMITED)];
@@ -180,7 +196,7 @@ export class LiveSubscriptions {
     );
     const tooCostly = operation && checkCost({ schema, document, operation, variables: payload.variables ?? {}, listSizes: this.opts.costLimit.listSizes }, this.opts.costLimit.maxCost);
     if (tooCostly) return [tooCostly];
-    const plan = planLiveQuery(schema, document, payload.operationName, payload.variables ?? {});
+    const plan = planLiveQuery(schema, document, payload.operationName, payload.variables ?? {}, userScoped);
     if (Array.isArray(plan)) return plan;
     const requestId = randomUUID();
     const context: RouterContext = { identity, requestId, log: this.opts.log.child({ requestId, userId: identity.userId }) };

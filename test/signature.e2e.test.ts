@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from '../platform/config';
 import { IDENTITY_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, signIdentity, signingKey, type Identity } from '../platform/identity';
 import { ServiceClient } from '../platform/serviceClient';
@@ -8,6 +6,7 @@ import { startRouter, type RunningRouter } from '../router/server';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
 import { patientsSubgraph } from '../subgraphs/patients/index';
+import { recordingProxy, type Recorded } from './recordingProxy';
 import { callSubgraph, postBody, postGraphQL, silentLog, startTestGraph, type GraphQLResponse, type TestGraph } from './helpers';
 
 /**
@@ -16,37 +15,6 @@ import { callSubgraph, postBody, postGraphQL, silentLog, startTestGraph, type Gr
  * subgraph) is good for that very call only: not with another body, not at another subgraph, not
  * once it is 10 s old or when it claims a time ahead of the subgraph's clock.
  */
-interface Recorded {
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** Forwards every call to `target` unchanged and keeps its headers and exact body bytes. */
-async function recordingProxy(target: string): Promise<{ url: string; calls: Recorded[]; close(): Promise<void> }> {
-  const calls: Recorded[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const headers = Object.fromEntries(
-        Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && !['content-length', 'host', 'connection'].includes(e[0])),
-      );
-      calls.push({ headers, body });
-      void fetch(target, { method: 'POST', headers, body }).then(async (answer) => {
-        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
-        res.end(await answer.text());
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
-    calls,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 /** The two signature headers (and the request id) of a recorded call, as an attacker would copy them. */
 function stolen(call: Recorded): Record<string, string> {
   return {

@@ -1,5 +1,6 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
+import { AUDIT_DB, type AuditEntry } from '../platform/audit';
 import { signAccessToken } from '../platform/jwt';
 import { EVENTS_DB } from '../platform/pubsub';
 import { startRouter, type RunningRouter } from '../router/server';
@@ -9,11 +10,15 @@ import { doctorsSubgraph } from '../subgraphs/doctors/index';
 import { notificationsSubgraph } from '../subgraphs/notifications/index';
 import { patientsSubgraph } from '../subgraphs/patients/index';
 import { TOO_MANY_CONNECTIONS_CLOSE } from '../router/subscriptions';
-import { dropTestDatabases, silentLog, startTestGraph, waitFor, type TestGraph } from './helpers';
+import { dropTestDatabases, openDb, silentLog, startTestGraph, waitFor, type TestGraph } from './helpers';
+import { recordingProxy, type RecordingProxy } from './recordingProxy';
 
 /** Live subscriptions over graphql-ws through real routers, subgraphs and database. */
 let graph: TestGraph;
 let second: RunningRouter;
+/** A third router whose calls to appointments pass a recording proxy: its live reads are counted. */
+let counted: RunningRouter;
+let appointmentsProxy: RecordingProxy;
 let admin: string;
 const clients: Client[] = [];
 
@@ -23,11 +28,15 @@ beforeAll(async () => {
   graph = await startTestGraph([accountsSubgraph, patientsSubgraph, doctorsSubgraph, appointmentsSubgraph, notificationsSubgraph]);
   const subgraphUrls = Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.url]));
   second = await startRouter({ port: 0, config: graph.cfg, logger: silentLog, subgraphUrls });
+  appointmentsProxy = await recordingProxy(graph.subgraphs.appointments!.url);
+  counted = await startRouter({ port: 0, config: graph.cfg, logger: silentLog, subgraphUrls: { ...subgraphUrls, appointments: appointmentsProxy.url } });
   admin = await graph.login(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.dispose()));
   await second.stop();
+  await counted.stop();
+  await appointmentsProxy.close();
   await graph.stop();
   await dropTestDatabases(graph.cfg, [EVENTS_DB]);
 });
@@ -188,6 +197,113 @@ describe('notificationAdded', () => {
     expect(first.data!.notificationAdded.message).toContain('Hello Nina');
     await sleep(500);
     expect(l.results).toHaveLength(1);
+  });
+});
+
+describe('fan-out: one read per event for each live query and access scope', () => {
+  const token = async (identity: Parameters<typeof signAccessToken>[0]) => (await signAccessToken(identity, graph.cfg.JWT_SECRET, 900)).token;
+  const userId = (n: number) => n.toString(16).padStart(24, 'f');
+  /** Reads of one appointment by the counted router's live queries (one subgraph call each). */
+  const liveReads = (appointmentId: string) =>
+    appointmentsProxy.calls.filter((c) => c.body.includes('appointment(id:') && c.body.includes(appointmentId)).length;
+  type Seen = { appointmentChanged: { id: string; patient: { id: string; name: string } } };
+  const SEE = (doctorId: string) => `subscription { appointmentChanged(doctorId: "${doctorId}") { id patient { id name } } }`;
+  const ids = (l: Listener<Seen>) => l.results.map((r) => r.data?.appointmentChanged.id);
+
+  it('reads each event once for many subscribers of one selection and scope, and gives it to each of them exactly once', async () => {
+    const doctorId = await newDoctor('Crowd');
+    const [s1, s2, s3] = await slots(doctorId);
+    // 8 nurses (distinct users), two connections each, one with two subscriptions: 24 subscriptions, one scope.
+    const nurses = await Promise.all(Array.from({ length: 8 }, (_v, i) => token({ userId: userId(0x100 + i), role: 'NURSE' })));
+    const sockets = nurses.flatMap((t) => [connect(counted, bearer(t)), connect(counted, bearer(t))]);
+    const watches = sockets.flatMap((c, i) => (i % 2 === 0 ? [listen<Seen>(c, SEE(doctorId)), listen<Seen>(c, SEE(doctorId))] : [listen<Seen>(c, SEE(doctorId))]));
+    await Promise.all(sockets.map((c) => settled(c)));
+    expect(watches).toHaveLength(24);
+
+    const patient = await newPatient('Crowded');
+    const booked = [await book(patient, doctorId, s1), await book(patient, doctorId, s2), await book(patient, doctorId, s3)];
+    await waitFor(async () => watches.every((w) => w.results.length >= 3));
+    for (const w of watches) {
+      expect(w.error).toBeUndefined();
+      // Each event once, in order, with what a nurse may see.
+      expect(w.results).toEqual(booked.map((id) => ({ data: { appointmentChanged: { id, patient: { id: patient, name: 'Crowded Watcher' } } } })));
+    }
+    expect(booked.map(liveReads)).toEqual([1, 1, 1]);
+
+    // The PHI audit names every recipient: the subgraphs audited the one read under its reader,
+    // the router one entry per other subscription, pointing at that read.
+    const audit = await openDb(graph.cfg, AUDIT_DB);
+    try {
+      const entries = await audit.db!.collection<AuditEntry>('phi_audit').find({ service: 'router', entityId: { $in: booked } }).toArray();
+      expect(entries).toHaveLength(3 * 23);
+      expect(new Set(entries.map((e) => e.userId))).toEqual(new Set(Array.from({ length: 8 }, (_v, i) => userId(0x100 + i))));
+      expect(entries[0]).toMatchObject({ role: 'NURSE', entityType: 'Appointment', operation: 'READ', outcome: 'ALLOWED', fields: ['id', 'patient'] });
+    } finally {
+      await audit.close();
+    }
+    await Promise.all(sockets.map((c) => c.dispose()));
+  });
+
+  it('gives subscribers of different scopes exactly what their rules allow, each read with its own scope', async () => {
+    const doctorId = await newDoctor('Scopes');
+    const [otherDoctor, p1, p2] = [await newDoctor('Unrelated'), await newPatient('First'), await newPatient('Second')];
+    const [s1, s2, s3, s4] = await slots(doctorId);
+    const people = {
+      patient1: await token({ userId: userId(0x201), role: 'PATIENT', patientId: p1 }),
+      patient1Again: await token({ userId: userId(0x201), role: 'PATIENT', patientId: p1 }),
+      patient2: await token({ userId: userId(0x202), role: 'PATIENT', patientId: p2 }),
+      nurse: await token({ userId: userId(0x203), role: 'NURSE' }),
+      admin: await token({ userId: userId(0x204), role: 'ADMIN' }),
+      doctor: await token({ userId: userId(0x205), role: 'DOCTOR', doctorId }),
+      otherDoctor: await token({ userId: userId(0x206), role: 'DOCTOR', doctorId: otherDoctor }),
+      pharmacist: await token({ userId: userId(0x207), role: 'PHARMACIST' }),
+    };
+    const sockets = Object.fromEntries(Object.entries(people).map(([who, t]) => [who, connect(counted, bearer(t))])) as Record<keyof typeof people, Client>;
+    const watch = Object.fromEntries(Object.entries(sockets).map(([who, c]) => [who, listen<Seen>(c, SEE(doctorId))])) as Record<keyof typeof people, Listener<Seen>>;
+    await Promise.all(Object.values(sockets).map((c) => settled(c)));
+
+    const a1 = await book(p1, doctorId, s1);
+    const a2 = await book(p2, doctorId, s2);
+    const a3 = await book(p1, doctorId, s3);
+    const a4 = await book(p2, doctorId, s4);
+    await waitFor(async () => watch.nurse.results.length >= 4 && watch.admin.results.length >= 4 && watch.doctor.results.length >= 4);
+    await waitFor(async () => ids(watch.patient1).length >= 2 && ids(watch.patient1Again).length >= 2 && ids(watch.patient2).length >= 2);
+    // Every read done: staff, the doctor and the pharmacist (refused by appointments) for each
+    // event, and the patient it belongs to; never the other patient or the other doctor.
+    await waitFor(async () => [a1, a2, a3, a4].every((id) => liveReads(id) >= 5));
+
+    expect(ids(watch.nurse)).toEqual([a1, a2, a3, a4]);
+    expect(ids(watch.admin)).toEqual([a1, a2, a3, a4]);
+    expect(ids(watch.doctor)).toEqual([a1, a2, a3, a4]);
+    expect(ids(watch.patient1)).toEqual([a1, a3]);
+    expect(ids(watch.patient1Again)).toEqual([a1, a3]);
+    expect(ids(watch.patient2)).toEqual([a2, a4]);
+    expect(watch.patient2.results[0]).toEqual({ data: { appointmentChanged: { id: a2, patient: { id: p2, name: 'Second Watcher' } } } });
+    expect(watch.pharmacist.results).toEqual([]);
+    expect(watch.otherDoctor.results).toEqual([]);
+    expect(Object.values(watch).filter((w) => w.error !== undefined)).toEqual([]);
+    expect([a1, a2, a3, a4].map(liveReads)).toEqual([5, 5, 5, 5]);
+    await Promise.all(Object.values(sockets).map((c) => c.dispose()));
+  });
+
+  it("keeps a user-scoped selection to its user: each patient gets their own confirmation only, on each subscription", async () => {
+    const doctorId = await newDoctor('Confirms');
+    const [p1, p2] = [await newPatient('Cleo'), await newPatient('Dora')];
+    const [t1, t2] = [await token({ userId: userId(0x301), role: 'PATIENT', patientId: p1 }), await token({ userId: userId(0x302), role: 'PATIENT', patientId: p2 })];
+    type Added = { notificationAdded: { kind: string; message: string } };
+    const NOTE = 'subscription { notificationAdded { kind message } }';
+    const [c1, c2] = [connect(counted, bearer(t1)), connect(counted, bearer(t2))];
+    const [n1, n1b, n2] = [listen<Added>(c1, NOTE), listen<Added>(c1, NOTE), listen<Added>(c2, NOTE)];
+    await Promise.all([settled(c1), settled(c2)]);
+    const [s1, s2] = await slots(doctorId);
+    await book(p1, doctorId, s1);
+    await book(p2, doctorId, s2);
+    await waitFor(async () => n1.results.length >= 1 && n1b.results.length >= 1 && n2.results.length >= 1);
+    for (const [l, name] of [[n1, 'Cleo'], [n1b, 'Cleo'], [n2, 'Dora']] as const) {
+      expect(l.results).toHaveLength(1);
+      expect(l.results[0].data!.notificationAdded).toMatchObject({ kind: 'APPOINTMENT_CONFIRMED', message: expect.stringContaining(`Hello ${name}`) });
+    }
+    await Promise.all([c1.dispose(), c2.dispose()]);
   });
 });
 
