@@ -24,7 +24,7 @@ export const notificationsSubgraph: SubgraphDefinition<Context> = {
   async setup(conn, log, cfg, onStop) {
     const models = await createNotificationModels(conn);
     const live = await Publisher.open(conn, dbName(cfg, EVENTS_DB));
-    const channel = new LogChannel(log);
+    const channel = new LogChannel(log, { showBody: cfg.NODE_ENV === 'development' });
     const senderOptions = { claimMs: deliveryLeaseMs(cfg), maxAttempts: cfg.NOTIFY_MAX_ATTEMPTS, pauseBeforeSendMs: cfg.NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS };
     const sender = new Sender(models.Notification, channel, live, log, senderOptions);
     const reminderSender = new Sender(models.Notification, channel, live, log, { ...senderOptions, claimMs: reminderLeaseMs(cfg) });
