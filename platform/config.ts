@@ -38,6 +38,13 @@ const schema = z.object({
   SUPERADMIN_PASSWORD: z.string().optional(),
   /** Password of the demo users (scripts/seed.ts creates them only when it is set). */
   DEMO_PASSWORD: z.string().optional(),
+  /**
+   * Demo data (scripts/seed.ts): 'true' seeds, 'false' never; unset seeds outside production only
+   * (`npm start` in development), so a production installation gets no demo records by default.
+   */
+  SEED_DEMO: z.enum(['true', 'false']).optional(),
+  /** Log lines: JSON (pino) or pretty in `npm start`'s console; unset = JSON in production, pretty otherwise. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().positive().default(120),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
@@ -170,6 +177,11 @@ export function loadConfigOrExit(processName: string, env: NodeJS.ProcessEnv = p
     process.stderr.write(`${processName} refuses to start. ${(err as Error).message}\n`);
     process.exit(1);
   }
+}
+
+/** Whether scripts/seed.ts adds the demo data: SEED_DEMO=true, or SEED_DEMO unset outside production. */
+export function seedDemoWanted(cfg: Pick<Config, 'SEED_DEMO' | 'NODE_ENV'>): boolean {
+  return cfg.SEED_DEMO === undefined ? cfg.NODE_ENV !== 'production' : cfg.SEED_DEMO === 'true';
 }
 
 /** Database name of one service: one database per service. */

@@ -1,5 +1,5 @@
 import { Types, type Connection } from 'mongoose';
-import { loadConfig, type Config } from '../platform/config';
+import { loadConfig, seedDemoWanted, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
 import { isDuplicateKey } from '../platform/errors';
 import { createLogger } from '../platform/logger';
@@ -99,7 +99,13 @@ if (require.main === module) {
     console.error('Set MONGODB_URI (npm start seeds automatically).');
     process.exit(1);
   }
-  seedDemoData(loadConfig()).then(
+  const cfg = loadConfig();
+  // Demo data only when asked for: SEED_DEMO=true (or SEED_DEMO unset outside production).
+  if (!seedDemoWanted(cfg)) {
+    console.log(`demo data not seeded: SEED_DEMO=${cfg.SEED_DEMO ?? 'unset'} (NODE_ENV=${cfg.NODE_ENV}); set SEED_DEMO=true to add it`);
+    process.exit(0);
+  }
+  seedDemoData(cfg).then(
     (n) => console.log(`seeded ${n.doctors} doctors, ${n.patients} patients, ${n.users} users, ${n.appointments} appointments, ${n.medications} medications and prescriptions (existing records left as they were)`),
     (err: unknown) => {
       console.error((err as Error).message);

@@ -1,8 +1,11 @@
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, urlHost } from '../platform/services';
 import { startDatabase, type Database } from './db';
 import { restartDelayMs, Supervised } from './supervise';
-import { loadConfig } from '../platform/config';
+import { loadConfig, seedDemoWanted } from '../platform/config';
+import { consoleLogFormat, prettyLogLine } from './logFormat';
 import { seedDemoData } from './seed';
 import { DEMO_USERS } from './seed-data';
 import { ensureLocalSecrets } from './secrets';
@@ -20,14 +23,28 @@ let stopping = false;
 
 const STABLE_MS = 60_000;
 
+/** Children log pino JSON; in development each line is printed as `time service level msg …` (scripts/logFormat.ts). */
+const PRETTY = consoleLogFormat(process.env) === 'pretty';
+const COLOUR = PRETTY && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+
+function relayLines(from: Readable | null, to: Writable, service: string): void {
+  if (from) createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => to.write(`${prettyLogLine(line, { colour: COLOUR, service })}\n`));
+}
+
 function run(name: string, entry: string, env: NodeJS.ProcessEnv): void {
   children.push(
     new Supervised({
       name,
       command: process.execPath,
       args: ['--import', 'tsx', path.join(ROOT, entry)],
-      spawn: { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] },
+      spawn: { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', PRETTY ? 'pipe' : 'inherit', PRETTY ? 'pipe' : 'inherit'] },
       stableMs: STABLE_MS,
+      onSpawn: PRETTY
+        ? (proc) => {
+            relayLines(proc.stdout, process.stdout, name);
+            relayLines(proc.stderr, process.stderr, name);
+          }
+        : undefined,
     }).start(),
   );
 }
@@ -104,8 +121,15 @@ async function main(): Promise<void> {
   }
   await Promise.all(SUBGRAPHS.map((name) => waitForHttp(`http://${host}:${DEFAULT_PORTS[name]}/ready`, name)));
 
-  const seeded = await seedDemoData(loadConfig({ ...process.env, ...env }));
-  console.log(`demo data: ${seeded.doctors} doctors, ${seeded.patients} patients, ${seeded.users} users, ${seeded.appointments} appointments, ${seeded.medications} medications and prescriptions added (existing records kept)`);
+  // Demo data unless SEED_DEMO=false (or NODE_ENV=production without SEED_DEMO=true).
+  const seedCfg = loadConfig({ ...process.env, ...env });
+  const seed = seedDemoWanted(seedCfg);
+  if (seed) {
+    const seeded = await seedDemoData(seedCfg);
+    console.log(`demo data: ${seeded.doctors} doctors, ${seeded.patients} patients, ${seeded.users} users, ${seeded.appointments} appointments, ${seeded.medications} medications and prescriptions added (existing records kept)`);
+  } else {
+    console.log(`demo data: not seeded (SEED_DEMO=${seedCfg.SEED_DEMO ?? 'unset'}, NODE_ENV=${seedCfg.NODE_ENV})`);
+  }
 
   const routerPort = Number(process.env.PORT ?? DEFAULT_PORTS.router);
   run('router', 'router/index.ts', { ...env, ...urls, PORT: String(routerPort) });
@@ -122,8 +146,12 @@ async function main(): Promise<void> {
       '',
       'Sign in with the `login` mutation, then send `Authorization: Bearer <accessToken>`:',
       `  super admin  ${cfg.SUPERADMIN_EMAIL} / ${secrets.fromEnv.includes('SUPERADMIN_PASSWORD') ? 'your SUPERADMIN_PASSWORD' : `the SUPERADMIN_PASSWORD in ${relFile}`}`,
-      ...DEMO_USERS.map((u) => `  ${u.role.toLowerCase().padEnd(12)} ${u.email}`),
-      `  (demo users: ${secrets.fromEnv.includes('DEMO_PASSWORD') ? 'your DEMO_PASSWORD' : `the DEMO_PASSWORD in ${relFile}`})`,
+      ...(seed
+        ? [
+            ...DEMO_USERS.map((u) => `  ${u.role.toLowerCase().padEnd(12)} ${u.email}`),
+            `  (demo users: ${secrets.fromEnv.includes('DEMO_PASSWORD') ? 'your DEMO_PASSWORD' : `the DEMO_PASSWORD in ${relFile}`})`,
+          ]
+        : []),
       '',
       'Press Ctrl-C to stop.',
       '',

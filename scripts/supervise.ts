@@ -13,6 +13,8 @@ export interface SuperviseOptions {
   delayMs?: (quickExits: number) => number;
   /** Where the supervisor says what it does (npm start: stderr). */
   say?: (line: string) => void;
+  /** Called with every child started (the first and each restart), e.g. to read its piped output. */
+  onSpawn?: (proc: ChildProcess) => void;
 }
 
 /**
@@ -37,6 +39,7 @@ export class Supervised {
     const startedAt = Date.now();
     const proc = spawn(command, args, spawnOpts);
     this.proc = proc;
+    this.opts.onSpawn?.(proc);
     proc.once('exit', (code, signal) => {
       if (this.proc === proc) this.proc = null;
       if (this.stopped) return;
