@@ -20,13 +20,19 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
  * Finer reasons some errors carry in `extensions.reason` beside their code, as stable as the codes.
  * Requests the router cannot run as sent (HTTP 400, `BAD_USER_INPUT`): a document with several
  * operations and no `operationName`; an `operationName` the document does not have; a subscription
- * sent over HTTP (subscriptions use graphql-ws on the same URL).
+ * sent over HTTP (subscriptions use graphql-ws on the same URL); `@defer`/`@stream`, which the
+ * router cannot deliver incrementally (router/incremental.ts). `FORBIDDEN`: a document a router in
+ * TRUSTED_DOCUMENTS mode does not list (router/trustedDocuments.ts, HTTP 403); a CORS preflight
+ * from an origin not in CORS_ORIGINS (router/cors.ts, HTTP 403).
  */
 export const ErrorReason = {
   OPERATION_NAME_REQUIRED: 'OPERATION_NAME_REQUIRED',
   UNKNOWN_OPERATION_NAME: 'UNKNOWN_OPERATION_NAME',
   NO_OPERATION: 'NO_OPERATION',
   SUBSCRIPTION_OVER_HTTP: 'SUBSCRIPTION_OVER_HTTP',
+  INCREMENTAL_DELIVERY_NOT_SUPPORTED: 'INCREMENTAL_DELIVERY_NOT_SUPPORTED',
+  OPERATION_NOT_TRUSTED: 'OPERATION_NOT_TRUSTED',
+  CORS_ORIGIN_NOT_ALLOWED: 'CORS_ORIGIN_NOT_ALLOWED',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

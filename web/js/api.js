@@ -1,5 +1,7 @@
 // The graph, as the admin app sees it: one POST endpoint, one WebSocket, the signed-in session.
 
+import { LOGIN, LOGOUT, REFRESH_SESSION } from './operations.js';
+
 const ENDPOINT = '/graphql';
 const SESSION_KEY = 'healthsync.session';
 
@@ -22,8 +24,6 @@ export const session = {
     else sessionStorage.removeItem(SESSION_KEY);
   },
 };
-
-const SESSION_FIELDS = 'accessToken refreshToken user { id email role patient { id } doctor { id } }';
 
 async function post(query, variables, token, idempotencyKey) {
   const headers = { 'content-type': 'application/json' };
@@ -49,7 +49,7 @@ let renewing = null;
 async function renew() {
   const current = session.get();
   if (!current) return false;
-  renewing ??= post(`mutation R($t: String!) { refreshSession(refreshToken: $t) { ${SESSION_FIELDS} } }`, { t: current.refreshToken })
+  renewing ??= post(REFRESH_SESSION, { t: current.refreshToken })
     .then((body) => {
       if (body.errors || !body.data) return false;
       session.set(body.data.refreshSession);
@@ -124,7 +124,7 @@ export function idempotentAction() {
 }
 
 export async function signIn(email, password) {
-  const body = await post(`mutation L($e: EmailAddress!, $p: String!) { login(email: $e, password: $p) { ${SESSION_FIELDS} } }`, { e: email, p: password });
+  const body = await post(LOGIN, { e: email, p: password });
   const err = firstError(body);
   if (err) throw err;
   session.set(body.data.login);
@@ -134,7 +134,7 @@ export async function signIn(email, password) {
 export async function signOut() {
   const current = session.get();
   session.set(null);
-  if (current) await post(`mutation O($t: String!) { logout(refreshToken: $t) }`, { t: current.refreshToken }, current.accessToken).catch(() => undefined);
+  if (current) await post(LOGOUT, { t: current.refreshToken }, current.accessToken).catch(() => undefined);
 }
 
 /**

@@ -1,15 +1,8 @@
 import { gql, idempotentAction } from '../api.js';
+import { CANCEL_APPOINTMENT as CANCEL, DAY_APPOINTMENTS as DAY_QUERY } from '../operations.js';
 import { $, attempt, dayBounds, el, fill, fmtTime, isoDay, latestOnly, showNotice, statusBadge } from '../ui.js';
 
-// Pages of 40: a page of 100 with the nested patient and doctor is over the router's cost limit.
-const DAY_QUERY = `query Day($f: AppointmentFilter!, $after: String) {
-  appointments(filter: $f, first: 40, after: $after) {
-    edges { node { id start end reason status cancellationReason patient { id name } doctor { id name specialty } } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
 const MAX_PAGES = 25;
-const CANCEL = `mutation C($id: ObjectID!, $r: NonEmptyString!) { cancelAppointment(id: $id, reason: $r) { id status } }`;
 // Sent with an Idempotency-Key: a cancel retried after a lost answer is not refused as "already cancelled".
 const cancelOnce = idempotentAction();
 

@@ -1,10 +1,6 @@
 import { gql, idempotentAction, session } from '../api.js';
+import { BOOK_APPOINTMENT as BOOK, BOOKING_DOCTORS as DOCTORS, BOOKING_PATIENTS as PATIENTS, FREE_SLOTS as SLOTS } from '../operations.js';
 import { $, attempt, dayBounds, debounce, el, fill, fmtDateTime, fmtTime, isoDay, latestOnly, showNotice } from '../ui.js';
-
-const DOCTORS = `{ doctors(first: 100) { edges { node { id name specialty } } } }`;
-const PATIENTS = `query P($s: String) { patients(search: $s, first: 20) { edges { node { id name dateOfBirth } } } }`;
-const SLOTS = `query S($d: ObjectID!, $f: DateTime!, $t: DateTime!) { availableSlots(doctorId: $d, from: $f, to: $t) { start end } }`;
-const BOOK = `mutation B($i: BookAppointmentInput!) { bookAppointment(input: $i) { id start doctor { name } patient { name } } }`;
 
 const option = (value, label) => el('option', { value }, label);
 // Each booking is sent with an Idempotency-Key: retried or submitted again, it books once.

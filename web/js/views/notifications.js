@@ -1,9 +1,6 @@
 import { gql, subscribe } from '../api.js';
+import { NOTIFICATION_ADDED as LIVE, RECENT_NOTIFICATIONS as RECENT } from '../operations.js';
 import { $, attempt, el, fill, fmtDateTime, showError } from '../ui.js';
-
-const FIELDS = 'id kind channel message status failureReason createdAt';
-const RECENT = `{ notifications(first: 20) { edges { node { ${FIELDS} } } } }`;
-const LIVE = `subscription { notificationAdded { ${FIELDS} } }`;
 
 let stop = null;
 let unseen = 0;

@@ -1,15 +1,6 @@
 import { gql } from '../api.js';
+import { PATIENT_DETAIL as DETAIL, PATIENT_LIST as LIST } from '../operations.js';
 import { $, attempt, debounce, el, fill, fmtDateTime, latestOnly, statusBadge } from '../ui.js';
-
-const LIST = `query P($s: String) { patients(search: $s, first: 50) { edges { node { id name dateOfBirth } } } }`;
-const DETAIL = `query D($id: ObjectID!) {
-  patient(id: $id) {
-    id name dateOfBirth sex email phone allergies
-    medicalHistory { id condition diagnosedOn notes }
-    labResults { id test value unit abnormal takenAt }
-    appointments(first: 10) { edges { node { id start status reason doctor { name } } } }
-  }
-}`;
 
 const dl = (pairs) => el('dl', { class: 'row mb-2' }, pairs.flatMap(([k, v]) => [el('dt', { class: 'col-sm-4' }, k), el('dd', { class: 'col-sm-8' }, v ?? '—')]));
 const list = (items, render, empty) => (items.length ? el('ul', { class: 'list-group mb-3' }, items.map((i) => el('li', { class: 'list-group-item' }, render(i)))) : el('p', { class: 'text-muted' }, empty));

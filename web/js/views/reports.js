@@ -1,12 +1,6 @@
 import { gql } from '../api.js';
+import { REFRESH_ANALYTICS as REFRESH, REPORT_CSV as CSV, REPORTS } from '../operations.js';
 import { $, attempt, el, fill, fmtDateTime, isoDay, showNotice } from '../ui.js';
-
-const REPORTS = `query R($r: DateRange!) {
-  appointmentsPerDoctor(range: $r) { total computedAt rows { count specialty doctor { id name } } }
-  averageAppointmentsPerPatient(range: $r) { totalAppointments totalPatients average }
-}`;
-const CSV = `query C($r: DateRange!) { analyticsCsv(report: APPOINTMENTS_PER_DOCTOR, range: $r) }`;
-const REFRESH = `mutation { refreshAnalytics { computedAt changes } }`;
 
 const range = () => ({ from: $('report-from').value, to: $('report-to').value });
 

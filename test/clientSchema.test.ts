@@ -1,0 +1,50 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildSchema, parse, validate } from 'graphql';
+import { API_SCHEMA_FILE, composeApiSchema } from '../scripts/compose';
+import { WEB_OPERATIONS_FILE, WEB_OPERATIONS_SOURCE, webOperationsManifestJson } from '../scripts/webOperations';
+import { sha256Hex, TrustedDocuments, type PersistedQueryManifest } from '../router/trustedDocuments';
+
+/** The files `npm run compose` writes for clients: the API schema and the web app's manifest. */
+describe('schema/api.graphql', () => {
+  const sdl = readFileSync(API_SCHEMA_FILE, 'utf8');
+
+  it('is what the subgraph schemas compose to (run `npm run compose` when this fails)', () => {
+    expect(sdl).toBe(composeApiSchema());
+  });
+
+  it('has no federation internals: no join__/link__, no _entities/_service, no @inaccessible fields', () => {
+    expect(sdl).not.toMatch(/join__|link__|_entities|_service|_Any|@inaccessible|@key|@external/);
+    expect(sdl).not.toMatch(/recordCareRelation|treats\(/); // @inaccessible in the patients subgraph
+    const schema = buildSchema(sdl);
+    expect(schema.getQueryType()?.getFields().patients).toBeDefined();
+    expect(schema.getSubscriptionType()?.getFields().appointmentChanged).toBeDefined();
+  });
+});
+
+describe('schema/web-operations.json', () => {
+  const json = readFileSync(WEB_OPERATIONS_FILE, 'utf8');
+  const manifest = JSON.parse(json) as PersistedQueryManifest;
+
+  it('lists the operations of web/js/operations.js (run `npm run compose` when this fails)', () => {
+    expect(json).toBe(webOperationsManifestJson());
+    expect(manifest.operations.map((o) => o.name)).toEqual(expect.arrayContaining(['Login', 'RefreshSession', 'BookAppointment', 'NotificationAdded', 'Reports']));
+    for (const op of manifest.operations) expect(op.id).toBe(sha256Hex(op.body));
+    expect(TrustedDocuments.load([WEB_OPERATIONS_FILE]).size).toBe(manifest.operations.length);
+  });
+
+  it('holds only operations valid against schema/api.graphql', () => {
+    const schema = buildSchema(readFileSync(API_SCHEMA_FILE, 'utf8'));
+    for (const op of manifest.operations) expect([op.name, validate(schema, parse(op.body)).map((e) => e.message)]).toEqual([op.name, []]);
+  });
+
+  it('covers the web app: no GraphQL document is written in web/js outside operations.js', () => {
+    const dir = path.dirname(WEB_OPERATIONS_SOURCE);
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js') && path.join(dir, f) !== WEB_OPERATIONS_SOURCE);
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      const source = readFileSync(path.join(dir, file), 'utf8');
+      expect([file, source.match(/[`'"]\s*(query|mutation|subscription)\b[\s\w$(]*[{(]|[`'"]\s*\{\s*\w+[\s(]/g)]).toEqual([file, null]);
+    }
+  });
+});
