@@ -4,6 +4,7 @@ import { dropTestDatabases, openDb, silentLog, testConfig, waitFor } from '../te
 import type { Config } from './config';
 import { JOBS_DB, PURGE_FINISHED_JOB, purgeFinishedJobs, startAgenda, stopAgenda, type Job } from './jobs';
 
+
 /** Finished one-off jobs are purged after the retention time; nothing that still runs is. */
 let cfg: Config;
 let agenda: Agenda;
@@ -49,5 +50,23 @@ describe('purging finished jobs', () => {
     expect(left.map((j) => j.name)).toContain(PURGE_FINISHED_JOB); // recurring: has a next run
     // Nothing is left to purge now; a second run deletes nothing.
     expect(await purgeFinishedJobs(agenda, 72 * HOUR)).toBe(0);
+  });
+});
+
+describe('a jobs database made by an earlier version', () => {
+  it('starts on the lock index Agenda created with its default sort (same name, same keys)', async () => {
+    const oldCfg = testConfig({ DB_PREFIX: `${testConfig().DB_PREFIX}_oldidx` });
+    const db = await openDb(oldCfg, JOBS_DB);
+    try {
+      // What Agenda 5 made with its default sort ({ nextRunAt: 1, priority: -1 }).
+      await db.collection('agendaJobs').createIndex({ name: 1, nextRunAt: 1, priority: -1, lockedAt: 1, disabled: 1 }, { name: 'findAndLockNextJobIndex' });
+      const older = await startAgenda(oldCfg, 'oldidx', silentLog, () => undefined);
+      await stopAgenda(older);
+      const indexes = await db.collection('agendaJobs').indexes();
+      expect(indexes.find((i) => i.name === 'findAndLockNextJobIndex')?.key).toEqual({ name: 1, nextRunAt: 1, priority: -1, lockedAt: 1, disabled: 1 });
+    } finally {
+      await db.close();
+      await dropTestDatabases(oldCfg, [JOBS_DB]);
+    }
   });
 });

@@ -52,6 +52,9 @@ function saveWaitsForTheDatabase(): void {
   proto.healthsyncSaveWaits = true;
 }
 
+/** Agenda 5's `findAndLockNextJobIndex` with its default sort (nextRunAt, priority). */
+export const AGENDA_LOCK_INDEX = { name: 1, nextRunAt: 1, priority: -1, lockedAt: 1, disabled: 1 } as const;
+
 /**
  * An Agenda for one service: its worker name, the shared jobs database, lock lifetime and poll
  * interval from config. Failed jobs are logged; `stop()` unlocks running jobs so another
@@ -82,6 +85,10 @@ export async function startAgenda(
     // in memory, so each lock read the whole backlog). Nothing here uses job priorities.
     sort: {},
   });
+  // The lock index keeps Agenda's default keys, which `sort` would reorder: an installation made
+  // before that change has the index under the same name, and createIndex would fail ("already
+  // exists with different options") and the service with it.
+  agenda._indices = AGENDA_LOCK_INDEX;
   pollOncePerRound(agenda);
   agenda.on('fail', (err: Error, job: Job) => log.error({ err: err.message, job: job.attrs.name, jobId: String(job.attrs._id) }, 'job failed'));
   await new Promise<void>((resolve, reject) => {
