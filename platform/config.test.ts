@@ -71,3 +71,18 @@ describe('secrets (platform/config.ts)', () => {
     expect(found.filter(({ name, value }) => !secretProblem(name, value))).toEqual([]);
   });
 });
+
+describe('client settings (platform/config.ts)', () => {
+  it('reads CORS_ORIGINS as exact origins, none by default, and refuses anything else', () => {
+    expect(loadConfig({ ...good() }).CORS_ORIGINS).toEqual([]);
+    expect(loadConfig({ ...good(), CORS_ORIGINS: 'https://app.example.org, http://localhost:5173' }).CORS_ORIGINS).toEqual(['https://app.example.org', 'http://localhost:5173']);
+    for (const bad of ['*', 'app.example.org', 'https://app.example.org/', 'https://app.example.org/path', 'https://App.example.org', 'https://app.example.org:443', 'ftp://files.example.org']) {
+      expect(() => loadConfig({ ...good(), CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS: comma-separated origins/);
+    }
+  });
+
+  it('reads TRUSTED_DOCUMENTS as a list of manifest paths, none by default', () => {
+    expect(loadConfig({ ...good() }).TRUSTED_DOCUMENTS).toEqual([]);
+    expect(loadConfig({ ...good(), TRUSTED_DOCUMENTS: 'schema/web-operations.json, mobile.json' }).TRUSTED_DOCUMENTS).toEqual(['schema/web-operations.json', 'mobile.json']);
+  });
+});

@@ -93,7 +93,34 @@ const schema = z.object({
     .default('')
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .refine((list) => list.every(isProxyAddress), 'comma-separated IP addresses or CIDRs (e.g. 10.0.0.5, 10.1.0.0/16), or loopback / linklocal / uniquelocal'),
+  /**
+   * Browser origins allowed to call the router's /graphql cross-origin (CORS), comma-separated,
+   * each exactly as the browser sends it (scheme://host[:port]). None by default: no CORS headers.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every(isOrigin), 'comma-separated origins such as https://app.example.org or http://localhost:5173 (scheme, host and a port other than the default; no path, no trailing slash, no *)'),
+  /**
+   * Trusted documents: comma-separated paths of persisted query manifests (Apollo's format, e.g.
+   * schema/web-operations.json). When set, the router runs only the operations they list.
+   */
+  TRUSTED_DOCUMENTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
 });
+
+/** An origin as browsers send it in the Origin header: lower-case, no default port, no path. */
+function isOrigin(entry: string): boolean {
+  try {
+    const url = new URL(entry);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === entry;
+  } catch {
+    return false;
+  }
+}
 
 function isProxyAddress(entry: string): boolean {
   if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;

@@ -28,6 +28,9 @@ import { costLimitPlugin, listSizesOf } from './queryCost';
 import { RequestRateLimiter, retryAfterPlugin } from './rateLimit';
 import { operationCheckPlugin } from './operationCheck';
 import { forwardClientRequestId } from './requestIds';
+import { corsMiddleware } from './cors';
+import { incrementalDeliveryCheck } from './incremental';
+import { TrustedDocuments } from './trustedDocuments';
 import { LiveSubscriptions } from './subscriptions';
 import { mountWebApp } from './web';
 
@@ -76,6 +79,9 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   });
 
   const production = cfg.NODE_ENV === 'production';
+  // TRUSTED_DOCUMENTS: only the operations of these manifests run (router/trustedDocuments.ts).
+  const trusted = cfg.TRUSTED_DOCUMENTS.length ? TrustedDocuments.load(cfg.TRUSTED_DOCUMENTS) : null;
+  if (trusted) log.info({ manifests: trusted.files, operations: trusted.size }, 'trusted documents only');
   // Depth, alias and directive limits, checked before anything is planned or fetched. The token
   // limit is graphql-js's own parser option (armor's version answers HTTP 500). The cost limit is
   // the router's own (queryCost.ts: objects estimated from list sizes, with the variables known).
@@ -114,6 +120,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     costLimit: { maxCost: cfg.MAX_QUERY_COST, listSizes },
     maxTokens: cfg.MAX_QUERY_TOKENS,
     maxPayloadBytes: cfg.MAX_REQUEST_BYTES,
+    trustedDocuments: trusted,
     maxConnectionsPerUser: cfg.WS_MAX_CONNECTIONS_PER_USER,
     maxSubscriptionsPerConnection: cfg.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     production,
@@ -130,6 +137,9 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     csrfPrevention: true,
     introspection: !production,
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries (Apollo Server's default, per router instance); with trusted
+    // documents the manifests are the cache: their hashes run anywhere, nothing else is stored.
+    ...(trusted ? { persistedQueries: { cache: trusted.apqCache(), ttl: null } } : {}),
     parseOptions: { maxTokens: cfg.MAX_QUERY_TOKENS },
     includeStacktraceInErrorResponses: false,
     validationRules: armor.validationRules,
@@ -154,7 +164,10 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   });
   app.use(
     '/graphql',
+    corsMiddleware(cfg.CORS_ORIGINS),
     express.json({ limit: cfg.MAX_REQUEST_BYTES }),
+    ...(trusted ? [trusted.middleware(log)] : []),
+    incrementalDeliveryCheck(cfg.MAX_QUERY_TOKENS),
     expressMiddleware(server, {
       context: async ({ req, res }) => {
         // The router's own request id; the client's x-request-id only beside it, when acceptable (platform/requestId.ts).

@@ -15,6 +15,7 @@ import { LiveFanout, LiveOperation, type AuditSink, type FanoutStats, type RunQu
 import { userScopedFields } from './liveScope';
 import { checkCost, type ListSizes } from './queryCost';
 import { planLiveQuery } from './subscriptionQuery';
+import { TrustedDocuments } from './trustedDocuments';
 
 /** graphql-ws close code for a refused or expired session (as onConnect's `false`). */
 const FORBIDDEN_CLOSE = 4403;
@@ -42,6 +43,8 @@ export interface LiveSubscriptionsOptions {
   costLimit: { maxCost: number; listSizes: ListSizes };
   maxTokens: number;
   maxPayloadBytes: number;
+  /** TRUSTED_DOCUMENTS: only the documents of these manifests may subscribe (trustedDocuments.ts). */
+  trustedDocuments?: TrustedDocuments | null;
   /** Open connections one user may hold on this router instance; the next is closed with 4429. */
   maxConnectionsPerUser: number;
   /** Subscriptions one connection may hold at a time; the next is refused (RATE_LIMITED). */
@@ -181,6 +184,7 @@ export class LiveSubscriptions {
     if (Object.keys(ctx.subscriptions).length > this.opts.maxSubscriptionsPerConnection) {
       return [clientError(`At most ${this.opts.maxSubscriptionsPerConnection} subscriptions per connection`, ErrorCode.RATE_LIMITED)];
     }
+    if (this.opts.trustedDocuments && !this.opts.trustedDocuments.allows(payload.query, undefined)) return [TrustedDocuments.refusal()];
     let document: DocumentNode;
     try {
       document = parse(payload.query, { maxTokens: this.opts.maxTokens });

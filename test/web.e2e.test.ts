@@ -5,18 +5,23 @@ import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
 import { notificationsSubgraph } from '../subgraphs/notifications/index';
 import { patientsSubgraph } from '../subgraphs/patients/index';
+import { startRouter, type RunningRouter } from '../router/server';
+import { WEB_OPERATIONS_FILE } from '../scripts/webOperations';
 import { launchBrowser } from './browser';
-import { startTestGraph, waitFor, type TestGraph } from './helpers';
+import { silentLog, startTestGraph, waitFor, type TestGraph } from './helpers';
 
 /**
  * The admin web app in a real browser (headless Chromium driven by playwright-core; see
- * ./browser.ts for which one) against the real router, subgraphs and database.
+ * ./browser.ts for which one) against the real router, subgraphs and database. The router the
+ * browser talks to runs with TRUSTED_DOCUMENTS=schema/web-operations.json, as production may: every
+ * document the app sends must be in its manifest (fixtures go through the graph's other router).
  */
 const ZONE = 'Europe/Berlin';
 const WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
 const STAFF_PASSWORD = 'nurse-password-123';
 
 let graph: TestGraph;
+let trusted: RunningRouter;
 let browser: Browser;
 let base: string;
 let admin: string;
@@ -25,7 +30,9 @@ let patient: { id: string; name: string };
 
 beforeAll(async () => {
   graph = await startTestGraph([accountsSubgraph, patientsSubgraph, doctorsSubgraph, appointmentsSubgraph, notificationsSubgraph, analyticsSubgraph]);
-  base = graph.router.url.replace(/\/graphql$/, '');
+  const subgraphUrls = Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.url]));
+  trusted = await startRouter({ port: 0, config: { ...graph.cfg, TRUSTED_DOCUMENTS: [WEB_OPERATIONS_FILE] }, logger: silentLog, subgraphUrls });
+  base = trusted.url.replace(/\/graphql$/, '');
   admin = await graph.login(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
   const d = await graph.as<{ createDoctor: { id: string; name: string } }>(admin, `mutation D($i: CreateDoctorInput!) { createDoctor(input: $i) { id name } }`, {
     i: { firstName: 'Grace', lastName: 'Webb', specialty: 'Cardiology', timeZone: ZONE, weeklySchedule: WEEK.map((weekday) => ({ weekday, start: '08:00', end: '18:00', slotMinutes: 30 })) },
@@ -39,6 +46,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
+  await trusted?.stop();
   await graph?.stop();
 });
 
