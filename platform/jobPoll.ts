@@ -14,6 +14,20 @@ type FindAndLock = Agenda['_findAndLockNextJob'];
 /** How long one probe's answer serves the lock attempts that follow it. */
 const PROBE_REUSE_MS = 250;
 
+/** How the last poll query of a worker went (readiness, platform/subgraph.ts). */
+export interface PollHealth {
+  ok: boolean;
+  /** When it ended (ms since the epoch). */
+  at: number;
+  error?: string;
+}
+const health = new WeakMap<Agenda, PollHealth>();
+
+/** The last poll of an Agenda set up with `pollOncePerRound`; undefined before its first poll. */
+export function pollHealth(agenda: Agenda): PollHealth | undefined {
+  return health.get(agenda);
+}
+
 /**
  * One poll query per process and round instead of one per job name.
  *
@@ -34,7 +48,19 @@ const PROBE_REUSE_MS = 250;
  * second per worker however fast each ran (500 confirmations took minutes after 500 bookings).
  */
 export function pollOncePerRound(agenda: Agenda): void {
-  const lockNext: FindAndLock = agenda._findAndLockNextJob;
+  const ownLockNext: FindAndLock = agenda._findAndLockNextJob;
+  const polled = (error?: Error) => health.set(agenda, error ? { ok: false, at: Date.now(), error: error.message } : { ok: true, at: Date.now() });
+  // Agenda's own lock query, its outcome recorded (a throw is Agenda's to handle, as before).
+  const lockNext = async function (this: Agenda, jobName: string, definition: Definition) {
+    try {
+      const job = await ownLockNext.call(this, jobName, definition);
+      polled();
+      return job;
+    } catch (err) {
+      polled(err as Error);
+      throw err;
+    }
+  };
   let round: { at: number; due: Promise<Set<string> | null> } | null = null;
 
   const probe = async (): Promise<Set<string> | null> => {
@@ -49,8 +75,10 @@ export function pollOncePerRound(agenda: Agenda): void {
         disabled: { $ne: true },
         $or: [{ lockedAt: null, nextRunAt: { $lte: new Date(now + agenda._processEvery) } }, { lockedAt: { $lte: new Date(now - shortestLock) } }],
       });
+      polled();
       return new Set(due.map(String));
-    } catch {
+    } catch (err) {
+      polled(err as Error);
       return null;
     }
   };

@@ -25,6 +25,14 @@ export function uriWithDb(uri: string, db: string): string {
 const CONNECTIVITY = /^Mongo(Network|NetworkTimeout|PoolCleared|ServerSelection)Error$/;
 export const JOB_SAVE_WAIT_MS = 60_000;
 
+/** Agendas started in this process and not stopped yet, with their service (metrics and readiness read them). */
+const running = new Map<Agenda, string>();
+
+/** The workers of `service` running in this process (more than one only when tests start several). */
+export function runningAgendas(service: string): Agenda[] {
+  return [...running].filter(([, s]) => s === service).map(([agenda]) => agenda);
+}
+
 /**
  * Agenda 5 writes a job's bookkeeping (`save`) at the start of a run inside an async Promise
  * executor: when the database is away at that moment the rejection is unhandled (the process
@@ -109,6 +117,7 @@ export async function startAgenda(
     await agenda.every('1 hour', PURGE_FINISHED_JOB);
   }
   await agenda.start();
+  running.set(agenda, service);
   return agenda;
 }
 
@@ -148,6 +157,7 @@ export function backoffSeconds(attempt: number): number {
  * another instance, and closes the connection.
  */
 export async function stopAgenda(agenda: Agenda, graceMs = 5_000): Promise<void> {
+  running.delete(agenda);
   await Promise.race([agenda.drain(), new Promise((r) => setTimeout(r, graceMs).unref())]);
   await agenda.stop();
   // stop() only clears the poll timer: a lock round already under way still queries the jobs

@@ -141,18 +141,42 @@ export class Subscriber {
   private wake: (() => void) | null = null;
   private emptySince = Date.now();
   private readonly gapHandlers = new Set<() => void>();
+  private readonly lagHandlers = new Set<(seconds: number) => void>();
+  /** Whether the last read of the stream succeeded (readiness: the stream is being tailed). */
+  private lastReadOk = false;
 
   private constructor(
     private readonly collection: mongo.Collection<LiveEvent>,
     private readonly log: Logger,
     private readonly pollMs: number,
+    private readonly conn: Connection,
   ) {}
 
   static async open(conn: Connection, dbName: string, log: Logger, opts: { pollMs?: number } = {}): Promise<Subscriber> {
-    const s = new Subscriber(await eventsCollection(conn, dbName), log, opts.pollMs ?? POLL_MS);
+    const s = new Subscriber(await eventsCollection(conn, dbName), log, opts.pollMs ?? POLL_MS, conn);
     s.lastSeq = await newestSeq(s.collection);
+    s.lastReadOk = true;
     s.loop = s.run();
+    const opened = openedOn.get(conn) ?? new Set<Subscriber>();
+    opened.add(s);
+    openedOn.set(conn, opened);
     return s;
+  }
+
+  /** The readers a service opened on its connection and has not closed (its metrics and readiness watch them). */
+  static openedOn(conn: Connection): Subscriber[] {
+    return [...(openedOn.get(conn) ?? [])];
+  }
+
+  /** True while the reader runs and its last read of the stream succeeded. */
+  get tailing(): boolean {
+    return !this.stopped && this.lastReadOk;
+  }
+
+  /** Called with each event's lag (seconds from publish to hand-on) as it is handed on. */
+  onLag(handler: (seconds: number) => void): () => void {
+    this.lagHandlers.add(handler);
+    return () => this.lagHandlers.delete(handler);
   }
 
   on(topic: string, handler: Handler): () => void {
@@ -199,8 +223,10 @@ export class Subscriber {
       let pause = this.pollMs;
       try {
         if ((await this.exclusive(() => this.poll())) === BATCH) pause = 0;
+        this.lastReadOk = true;
       } catch (err) {
         if (this.stopped) break;
+        this.lastReadOk = false;
         this.log.warn({ err: (err as Error).message }, 'live events not read; trying again');
         pause = 500;
       }
@@ -248,6 +274,10 @@ export class Subscriber {
   }
 
   private deliver(event: LiveEvent): void {
+    if (this.lagHandlers.size > 0) {
+      const lag = Math.max(0, (Date.now() - new Date(event.at).getTime()) / 1000);
+      for (const h of this.lagHandlers) h(lag);
+    }
     for (const h of this.handlers.get(event.topic) ?? []) {
       try {
         h(event);
@@ -264,7 +294,10 @@ export class Subscriber {
 
   async close(): Promise<void> {
     this.stopped = true;
+    openedOn.get(this.conn)?.delete(this);
     this.wake?.();
     await this.loop;
   }
 }
+
+const openedOn = new WeakMap<Connection, Set<Subscriber>>();

@@ -25,10 +25,22 @@ export interface QueuedMessage {
  * same `_id` are stored once while they wait, so a consumer must still ignore repeats it has seen.
  */
 export class Queue<T extends QueuedMessage> {
-  private constructor(private readonly collection: mongo.Collection<T>) {}
+  private constructor(
+    readonly name: string,
+    private readonly collection: mongo.Collection<T>,
+  ) {}
 
   static open<T extends QueuedMessage>(conn: Connection, cfg: Pick<Config, 'DB_PREFIX'>, name: string): Queue<T> {
-    return new Queue<T>(conn.useDb(dbName(cfg, QUEUES_DB), { useCache: true }).db!.collection<T>(name));
+    const queue = new Queue<T>(name, conn.useDb(dbName(cfg, QUEUES_DB), { useCache: true }).db!.collection<T>(name));
+    const opened = openedOn.get(conn) ?? new Map<string, Queue<QueuedMessage>>();
+    opened.set(name, queue as unknown as Queue<QueuedMessage>);
+    openedOn.set(conn, opened);
+    return queue;
+  }
+
+  /** The queues a service opened on its connection (its metrics report their backlog). */
+  static openedOn(conn: Connection): Queue<QueuedMessage>[] {
+    return [...(openedOn.get(conn)?.values() ?? [])];
   }
 
   /** Stores the messages; ones already waiting (same `_id`) are left as they are. */
@@ -54,4 +66,11 @@ export class Queue<T extends QueuedMessage> {
   count(): Promise<number> {
     return this.collection.countDocuments();
   }
+
+  /** About how many messages wait, from the collection's metadata where the server keeps it (a scrape's figure). */
+  estimatedCount(): Promise<number> {
+    return this.collection.estimatedDocumentCount();
+  }
 }
+
+const openedOn = new WeakMap<Connection, Map<string, Queue<QueuedMessage>>>();
