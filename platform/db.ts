@@ -25,7 +25,8 @@ export async function connectDb(cfg: Config, service: string, log: Logger): Prom
       dbName: name,
       serverSelectionTimeoutMS: 3_000,
       autoIndex: false,
-      monitorCommands: cfg.DB_MONITOR_COMMANDS,
+      // Command events time every command for /metrics (platform/metrics.ts watchDatabase).
+      monitorCommands: true,
     });
     try {
       await conn.asPromise();

@@ -3,6 +3,7 @@ import type { Config } from './config';
 import { appError, ErrorCode } from './errors';
 import { signIdentity, signingKey } from './identity';
 import { defaultSubgraphUrl, subgraphUrlEnv, type SubgraphName } from './services';
+import { tracedCall } from './tracing';
 
 interface GraphQLAnswer<T> {
   data?: T | null;
@@ -34,12 +35,11 @@ export class ServiceClient {
     const body = JSON.stringify({ query, variables });
     let res: Response;
     try {
-      res = await fetch(this.url(target), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...signIdentity({ service: this.caller }, this.key, body, { audience: target, requestId }) },
-        body,
-        signal: AbortSignal.timeout(this.cfg.SUBGRAPH_TIMEOUT_MS),
-      });
+      // In a CLIENT span whose trace context goes along (W3C traceparent) when tracing is on.
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...signIdentity({ service: this.caller }, this.key, body, { audience: target, requestId }) };
+      res = await tracedCall(`POST ${target}`, { 'healthsync.service': this.caller, 'healthsync.target': target }, headers, () =>
+        fetch(this.url(target), { method: 'POST', headers, body, signal: AbortSignal.timeout(this.cfg.SUBGRAPH_TIMEOUT_MS) }),
+      );
     } catch {
       throw appError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The ${target} service is unavailable right now; please try again shortly`, { serviceName: target });
     }

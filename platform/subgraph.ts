@@ -23,6 +23,10 @@ import { AUDIT_DB, AuditBuffer, AuditTrail, auditModel } from './audit';
 import { requestLogPlugin } from './requestLog';
 import { acceptableRequestId, CLIENT_REQUEST_ID_HEADER } from './requestId';
 import { scalarsFor } from './scalars';
+import { Metrics } from './metrics';
+import { Subscriber } from './pubsub';
+import { databaseCheck, jobWorkerCheck, liveEventsCheck, readinessHandler } from './readiness';
+import { startTracing, traceRequests } from './tracing';
 import { DEFAULT_PORTS, type SubgraphName } from './services';
 
 /** What a service hands to the shared bootstrap. */
@@ -60,6 +64,13 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
   const stopHooks: (() => Promise<void>)[] = [];
   const makeContext = await def.setup(conn, log, cfg, (fn) => stopHooks.push(fn));
   const audit = new AuditTrail(await auditModel(conn, dbName(cfg, AUDIT_DB)));
+  // /metrics (platform/metrics.ts): requests, database commands, jobs, backlogs, live-event lag.
+  const liveReaders = () => Subscriber.openedOn(conn);
+  const metrics = new Metrics(def.name);
+  metrics.watchDatabase(conn);
+  metrics.watchJobs();
+  metrics.watchBacklogs(conn);
+  metrics.watchLiveEvents(liveReaders);
 
   const typeDefs = parse(readFileSync(def.schemaPath, 'utf8'));
   const schema = applyAccessPolicy(
@@ -77,6 +88,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginInlineTraceDisabled(),
       requestLogPlugin<TCtx>('debug'),
+      metrics.plugin<TCtx>(),
       // The audit trail is written when the request ends, whatever its outcome.
       { requestDidStart: async () => ({ willSendResponse: ({ contextValue }) => contextValue.audit.flush(contextValue.log) }) },
     ],
@@ -86,10 +98,10 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: def.name });
   });
-  app.get('/ready', (_req, res) => {
-    const ready = conn.readyState === 1;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unavailable', service: def.name });
-  });
+  // Ready to take traffic: its database answers, its job worker polls, its live-event readers read.
+  app.get('/ready', readinessHandler(def.name, { database: databaseCheck(conn), jobs: jobWorkerCheck(def.name), liveEvents: liveEventsCheck(liveReaders) }));
+  app.get('/metrics', metrics.handler());
+  const tracing = traceRequests(def.name);
   // Calls are signed over their exact body bytes (platform/identity.ts): its SHA-256 is taken once,
   // from the bytes express.json reads, before they are parsed.
   const key = signingKey(cfg.INTERNAL_SECRET);
@@ -97,6 +109,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
   app.use(
     '/graphql',
     express.json({ limit: '1mb', verify: (req, _res, buf) => void digests.set(req, bodyDigest(buf)) }),
+    ...(tracing ? [tracing] : []),
     expressMiddleware(server, {
       context: async ({ req }) => {
         const verified = verifyIdentity(
@@ -163,17 +176,25 @@ export function runSubgraphMain<TCtx extends SubgraphContext>(def: SubgraphDefin
     log.fatal({ err: reason instanceof Error ? { name: reason.name, message: reason.message } : String(reason) }, 'unhandled rejection; exiting for a clean restart');
     process.exit(1);
   });
-  startSubgraph(def, { port, config: cfg, logger: log })
+  let stopTracing: (() => Promise<void>) | null = null;
+  startTracing(def.name)
+    .then((stop) => {
+      stopTracing = stop;
+      return startSubgraph(def, { port, config: cfg, logger: log });
+    })
     .then((running) => {
       const shutdown = (signal: string) => {
         log.info({ signal }, 'shutting down');
-        running.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            log.error({ err }, 'unclean shutdown');
-            process.exit(1);
-          },
-        );
+        running
+          .stop()
+          .then(() => stopTracing?.())
+          .then(
+            () => process.exit(0),
+            (err: unknown) => {
+              log.error({ err }, 'unclean shutdown');
+              process.exit(1);
+            },
+          );
       };
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);

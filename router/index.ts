@@ -1,17 +1,27 @@
 import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { startTracing } from '../platform/tracing';
 import { startRouter } from './server';
 
 const cfg = loadConfigOrExit('router');
 const log = createLogger('router', cfg.LOG_LEVEL);
-startRouter({ config: cfg, logger: log })
+let stopTracing: (() => Promise<void>) | null = null;
+// Tracing first (platform/tracing.ts: only when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+startTracing('router')
+  .then((stop) => {
+    stopTracing = stop;
+    return startRouter({ config: cfg, logger: log });
+  })
   .then((router) => {
     const shutdown = (signal: string) => {
       log.info({ signal }, 'shutting down');
-      router.stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+      router
+        .stop()
+        .then(() => stopTracing?.())
+        .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
     };
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);

@@ -28,6 +28,10 @@ import { costLimitPlugin, listSizesOf } from './queryCost';
 import { RequestRateLimiter, retryAfterPlugin } from './rateLimit';
 import { operationCheckPlugin } from './operationCheck';
 import { forwardClientRequestId } from './requestIds';
+import { Metrics } from '../platform/metrics';
+import { liveEventsCheck, readinessHandler, type ReadinessCheck } from '../platform/readiness';
+import { traceRequests } from '../platform/tracing';
+import { observeSubgraph } from './observeSubgraph';
 import { corsMiddleware } from './cors';
 import { incrementalDeliveryCheck } from './incremental';
 import { TrustedDocuments } from './trustedDocuments';
@@ -72,10 +76,22 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   };
 
   const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
+  // /metrics (platform/metrics.ts): operations, subgraph fetches, database commands, live events, WebSockets.
+  const metrics = new Metrics('router');
+  const fetches = metrics.subgraphFetches();
+  /** Where each subgraph of the loaded supergraph answers (readiness asks each one's /ready). */
+  const subgraphUrls = new Map<string, string>();
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => forwardClientRequestId(new ClientDataSource(cfg.INTERNAL_SECRET, name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS)),
+    buildService: ({ name, url }) => {
+      subgraphUrls.set(name, urlFor(name, url));
+      return observeSubgraph(forwardClientRequestId(new ClientDataSource(cfg.INTERNAL_SECRET, name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS)), name, fetches);
+    },
     logger: log,
+  });
+  let supergraphLoaded = false;
+  gateway.onSchemaLoadOrUpdate(() => {
+    supergraphLoaded = true;
   });
 
   const production = cfg.NODE_ENV === 'production';
@@ -98,8 +114,11 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   // Live events (published by subgraphs in any process) feed the WebSocket subscriptions.
   const eventsDb = await connectDb(cfg, EVENTS_DB, log);
   const events = await Subscriber.open(eventsDb, dbName(cfg, EVENTS_DB), log);
+  metrics.watchDatabase(eventsDb);
+  metrics.watchLiveEvents(() => [events]);
   // Idempotency-Key records of mutations (router/idempotency.ts), in the router's own database.
   const routerDb = await connectDb(cfg, ROUTER_DB, log);
+  metrics.watchDatabase(routerDb);
   const idempotency = IdempotencyStore.open(routerDb, {
     // A booking's plan is a mutation fetch and up to two rounds of entity fetches.
     leaseMs: 3 * cfg.SUBGRAPH_TIMEOUT_MS + 5_000,
@@ -149,6 +168,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
       operationCheckPlugin<RouterContext>(),
       live.plugin(),
       requestLogPlugin<RouterContext>(),
+      metrics.plugin<RouterContext>(),
       retryAfterPlugin<RouterContext>(),
       idempotencyPlugin(idempotency, log),
       ...armor.plugins,
@@ -158,16 +178,39 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   });
   await server.start();
   live.listen(httpServer, '/graphql', server);
+  metrics.watchWebSockets(() => live.counts);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: 'router' });
   });
+  // Ready to take traffic: the supergraph is loaded, every subgraph is ready, live events are read.
+  const subgraphReady = (url: string): ReadinessCheck => async () => {
+    const ready = new URL('/ready', url);
+    const res = await fetch(ready, { signal: AbortSignal.timeout(1_500) }).catch((err: Error) => err);
+    if (res instanceof Error) return `${ready} unreachable (${res.message})`;
+    await res.body?.cancel();
+    return res.ok ? null : `${ready} answered ${res.status}`;
+  };
+  app.get(
+    '/ready',
+    readinessHandler('router', {
+      supergraph: async () => (supergraphLoaded ? null : 'supergraph not loaded'),
+      subgraphs: async () => {
+        const failed = (await Promise.all([...subgraphUrls.values()].map((url) => subgraphReady(url)()))).filter((r) => r !== null);
+        return failed.length ? failed.join('; ') : null;
+      },
+      liveEvents: liveEventsCheck(() => [events]),
+    }),
+  );
+  app.get('/metrics', metrics.handler());
+  const tracing = traceRequests('router');
   app.use(
     '/graphql',
     corsMiddleware(cfg.CORS_ORIGINS),
     express.json({ limit: cfg.MAX_REQUEST_BYTES }),
     ...(trusted ? [trusted.middleware(log)] : []),
     incrementalDeliveryCheck(cfg.MAX_QUERY_TOKENS),
+    ...(tracing ? [tracing] : []),
     expressMiddleware(server, {
       context: async ({ req, res }) => {
         // The router's own request id; the client's x-request-id only beside it, when acceptable (platform/requestId.ts).

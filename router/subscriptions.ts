@@ -71,6 +71,8 @@ export class LiveSubscriptions {
   private disposable: Disposable | null = null;
   /** Accepted, still open connections per user id. */
   private readonly connections = new Map<string, number>();
+  /** The accepted, still open connections themselves (their subscriptions are counted for /metrics). */
+  private readonly accepted = new Set<ConnectionContext>();
 
   constructor(private readonly opts: LiveSubscriptionsOptions) {}
 
@@ -115,6 +117,7 @@ export class LiveSubscriptions {
         onClose: (ctx) => {
           clearTimeout(ctx.extra.expiry);
           if (ctx.extra.counted && ctx.extra.identity?.userId) this.release(ctx.extra.identity.userId);
+          this.accepted.delete(ctx);
         },
       },
       wss,
@@ -124,6 +127,13 @@ export class LiveSubscriptions {
   /** Reads, deliveries, groups and subscriptions of the fan-out so far (tests, benchmarks). */
   get stats(): FanoutStats | null {
     return this.fanout?.stats ?? null;
+  }
+
+  /** Accepted open connections and their active subscriptions on this router instance (platform/metrics.ts). */
+  get counts(): { connections: number; subscriptions: number } {
+    let subscriptions = 0;
+    for (const ctx of this.accepted) subscriptions += Object.keys(ctx.subscriptions).length;
+    return { connections: this.accepted.size, subscriptions };
   }
 
   async close(): Promise<void> {
@@ -158,6 +168,7 @@ export class LiveSubscriptions {
     }
     this.connections.set(identity.userId, open + 1);
     ctx.extra.counted = true;
+    this.accepted.add(ctx);
     ctx.extra.identity = identity;
     const expiresAt = bearerExpiry(authorization);
     if (expiresAt) {
