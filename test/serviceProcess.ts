@@ -5,20 +5,19 @@ import type { Config } from '../platform/config';
 import { subgraphUrlEnv, type SubgraphName } from '../platform/services';
 import type { RunningSubgraph } from '../platform/subgraph';
 
-/** A subgraph in a process of its own (to be killed in fault tests), its log lines (pino JSON) collected. */
+/** A subgraph (or the router) in a process of its own (to be killed in fault tests), its log lines (pino JSON) collected. */
 export interface ServiceProcess {
-  name: SubgraphName;
+  name: SubgraphName | 'router';
   proc: ChildProcess;
   lines: Record<string, unknown>[];
-  /** Its GraphQL URL, once it logged "subgraph ready". */
+  /** Its GraphQL URL, once it logged "subgraph ready" (or "router ready"). */
   url?: string;
   /** Settles on 'close': the process is gone and its output read to the end. */
   exited: Promise<void>;
 }
 
-/** Starts `subgraphs/<name>/index.ts` on a free port with `env` over this process's environment and LOG_LEVEL=info. */
-export function spawnService(name: SubgraphName, env: Record<string, string>): ServiceProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'subgraphs', name, 'index.ts')], {
+function spawnEntry(name: ServiceProcess['name'], entry: string, env: Record<string, string>): ServiceProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', entry)], {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -27,12 +26,22 @@ export function spawnService(name: SubgraphName, env: Record<string, string>): S
     try {
       const entry = JSON.parse(line) as Record<string, unknown>;
       service.lines.push(entry);
-      if (entry.msg === 'subgraph ready') service.url = String(entry.url);
+      if (entry.msg === 'subgraph ready' || entry.msg === 'router ready') service.url = String(entry.url);
     } catch {
       // not a log line
     }
   });
   return service;
+}
+
+/** Starts `subgraphs/<name>/index.ts` on a free port with `env` over this process's environment and LOG_LEVEL=info. */
+export function spawnService(name: SubgraphName, env: Record<string, string>): ServiceProcess {
+  return spawnEntry(name, path.join('subgraphs', name, 'index.ts'), env);
+}
+
+/** Starts a router (`router/index.ts`) on a free port; `env` names its database and subgraph URLs. */
+export function spawnRouter(env: Record<string, string>): ServiceProcess {
+  return spawnEntry('router', path.join('router', 'index.ts'), env);
 }
 
 /** The environment a notifications worker process needs to join a test graph (its database and the services it calls). */
