@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { subgraphUrlEnv } from '../platform/services';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { analyticsSubgraph } from '../subgraphs/analytics/index';
@@ -107,6 +109,24 @@ describe('/metrics', () => {
     );
     expect(value(after.router, 'healthsync_live_events_tailing')).toBe(1);
     expect(value(after.router, 'healthsync_websocket_connections')).toBe(0);
+  });
+
+  it('counts the router\'s open WebSocket connections and their subscriptions', async () => {
+    const token = await graph.login(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
+    const client = createClient({ url: graph.router.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    const gauges = async () => {
+      const s = await scrape(graph.router.url);
+      return [value(s, 'healthsync_websocket_connections'), value(s, 'healthsync_websocket_subscriptions')];
+    };
+    try {
+      const stop = client.subscribe({ query: 'subscription { notificationAdded { id } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+      await waitFor(async () => (await gauges()).join() === '1,1');
+      stop();
+      await waitFor(async () => (await gauges()).join() === '1,0');
+    } finally {
+      await client.dispose();
+    }
+    await waitFor(async () => (await gauges()).join() === '0,0');
   });
 
   it('reports the jobs, backlogs, database commands and live events of a subgraph', async () => {
