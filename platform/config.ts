@@ -64,11 +64,6 @@ const schema = z.object({
   /** How often each service's outbox relay sweeps for events not handed on yet. */
   OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).default(5),
   DB_CONNECT_RETRIES: z.coerce.number().int().min(0).default(10),
-  /** Emit driver command events (the N+1 test counts queries with them). */
-  DB_MONITOR_COMMANDS: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   CLINIC_TIME_ZONE: z.string().default('Europe/Berlin'),
   CLINIC_NAME: z.string().min(1).default('HealthSync Clinic'),

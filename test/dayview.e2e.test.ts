@@ -115,7 +115,7 @@ async function quiet(): Promise<void> {
 }
 
 beforeAll(async () => {
-  graph = await startTestGraph([accountsSubgraph, patientsSubgraph, doctorsSubgraph, appointmentsSubgraph, medicationsSubgraph], { DB_MONITOR_COMMANDS: 'true' });
+  graph = await startTestGraph([accountsSubgraph, patientsSubgraph, doctorsSubgraph, appointmentsSubgraph, medicationsSubgraph]);
   admin = await graph.login(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
 }, 60_000);
 afterAll(() => graph.stop());
