@@ -276,6 +276,23 @@ export class Metrics {
     };
   }
 
+  /**
+   * Counts a path's answers by HTTP status, including those refused before GraphQL runs (rate
+   * limit 429, CORS and trusted-document 403, bad bodies 400), which the plugin never sees.
+   */
+  httpResponses(): RequestHandler {
+    const answers = new Counter({
+      name: `${METRICS_PREFIX}http_responses_total`,
+      help: 'HTTP answers of the GraphQL endpoint by status, including requests refused before GraphQL ran',
+      labelNames: ['status'],
+      registers: [this.registry],
+    });
+    return (_req, res, next) => {
+      res.once('finish', () => answers.inc({ status: String(res.statusCode) }));
+      next();
+    };
+  }
+
   /** GET /metrics in the Prometheus text format. */
   handler(): RequestHandler {
     return (_req, res, next) => {

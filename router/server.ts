@@ -204,6 +204,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   );
   app.get('/metrics', metrics.handler());
   const tracing = traceRequests('router');
+  app.use('/graphql', metrics.httpResponses());
   app.use(
     '/graphql',
     corsMiddleware(cfg.CORS_ORIGINS),

@@ -94,7 +94,13 @@ describe('/metrics', () => {
     expect(fetched(after.router) - fetched(before.router)).toBeGreaterThanOrEqual(1);
     // A failed sign-in is counted under its error code; a request without a name as "anonymous".
     await graph.gql('mutation { login(email: "nobody@mail.example", password: "wrong-password-123") { accessToken } }');
-    expect(value(await scrape(router), 'healthsync_graphql_requests_total', { operation: 'anonymous', outcome: 'UNAUTHENTICATED' })).toBeGreaterThanOrEqual(1);
+    const later = await scrape(router);
+    expect(value(later, 'healthsync_graphql_requests_total', { operation: 'anonymous', outcome: 'UNAUTHENTICATED' })).toBeGreaterThanOrEqual(1);
+    // A body that is not JSON never reaches GraphQL; its 400 is still counted by status.
+    const status400 = (s: Sample[]) => value(s, 'healthsync_http_responses_total', { status: '400' }) ?? 0;
+    const bad = await fetch(router, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    expect(bad.status).toBe(400);
+    expect(status400(await scrape(router)) - status400(later)).toBe(1);
 
     expect([...names(after.router)]).toEqual(
       expect.arrayContaining([
