@@ -25,7 +25,8 @@
  *
  * Results: the "## Gateway throughput and subscription fan-out" section of bench/RESULTS.md
  * (replaced; other sections are kept). Options: --rounds=2 --seconds=8 --warmup-seconds=1
- * --concurrency=20,100 --subscribers=1000 --bookings=20 --only=throughput,fanout --results=<file>
+ * --concurrency=20,100 --subscribers=1000 --bookings=20 --only=throughput,fanout --workloads=tiny,day,mix
+ * --gateways=healthsync,stock,hive (name prefixes; the router first, ratios are against it) --results=<file>
  * --no-results --keep (keep the run folder with every process's log).
  */
 import { randomBytes } from 'node:crypto';
@@ -57,6 +58,9 @@ interface Options {
   subscribers: number;
   bookings: number;
   only: Set<string>;
+  /** Names (or name prefixes) of workloads and gateways to measure; all when null. */
+  workloads: string[] | null;
+  gateways: string[] | null;
   results: string | null;
   keep: boolean;
 }
@@ -72,6 +76,8 @@ function options(argv: string[]): Options {
     subscribers: num('subscribers', 1000),
     bookings: num('bookings', 20),
     only: new Set((arg('only') ?? 'throughput,fanout').split(',')),
+    workloads: arg('workloads')?.split(',') ?? null,
+    gateways: arg('gateways')?.split(',') ?? null,
     results: argv.includes('--no-results') ? null : (arg('results') ?? path.join(ROOT, 'bench', 'RESULTS.md')),
     keep: argv.includes('--keep'),
   };
@@ -431,6 +437,9 @@ async function main(): Promise<void> {
     console.log(same.join('\n'));
 
     if (o.only.has('throughput')) {
+      const picked = <T extends { name: string }>(all: T[], names: string[] | null) => (names ? all.filter((x) => names.some((p) => x.name.toLowerCase().startsWith(p.toLowerCase()))) : all);
+      workloads.splice(0, workloads.length, ...picked(workloads, o.workloads));
+      gateways.splice(0, gateways.length, ...picked(gateways, o.gateways));
       const results = new Map<string, Measured[]>();
       for (let r = 0; r < o.rounds; r++) {
         for (const w of workloads) {

@@ -85,7 +85,8 @@ export interface FanoutStats {
  * scope (LiveField.mayConcern) is not read for it; an answer that says "not for you" reaches nobody
  * of that group. The subgraphs audit the read under the reader's identity; the router adds one
  * entry per other recipient (user, role, their subscription's request id, the entity and fields),
- * naming the read's request id, and hands the answer on once it is stored.
+ * naming the read's request id, handed to the audit trail (platform/audit.ts AuditTrail: stored in
+ * its next insert, logged in full if that fails) as the answer goes out.
  *
  * Each group reads its events one at a time, in stream order; a subscription gets each event at
  * most once (by the stream's `_id`). Memory per subscription is bounded: at most
@@ -205,6 +206,7 @@ export class LiveFanout {
     const requestId = randomUUID();
     const log = this.log.child({ requestId, userId: identity.userId ?? null });
     this.stats.reads++;
+    const began = performance.now();
     let message: ExecutionResult | null;
     try {
       message = visibleResult(await this.run(group.plan, job.variables, { identity, requestId, log }));
@@ -217,10 +219,15 @@ export class LiveFanout {
       for (const m of recipients) m.counts.skipped++;
       return;
     }
-    if (this.audit) {
-      const others = recipients.filter((m) => m !== reader);
-      if (others.length > 0) await this.audit.write(others.map((m) => this.auditEntry(group, job, m, requestId)), log);
-    }
+    // Handed to the audit trail before anyone gets the answer; stored in the trail's next insert
+    // (or, if that fails, logged in full), while the answer goes out: waiting for a 1,000-entry
+    // insert would delay every event by it.
+    const others = recipients.filter((m) => m !== reader);
+    if (this.audit && others.length > 0) void this.audit.write(others.map((m) => this.auditEntry(group, job, m, requestId)), log);
+    log.info(
+      { field: group.plan.field, event: job.event._id, recipients: recipients.length, sinceEventMs: Date.now() - new Date(job.event.at).getTime(), readMs: Math.round(performance.now() - began) },
+      'live event fanned out',
+    );
     for (const m of recipients) {
       if (m.stream.isEnded || job.event._id <= m.lastSeq) continue;
       m.lastSeq = job.event._id;

@@ -234,7 +234,10 @@ describe('fan-out: one read per event for each live query and access scope', () 
     // the router one entry per other subscription, pointing at that read.
     const audit = await openDb(graph.cfg, AUDIT_DB);
     try {
-      const entries = await audit.db!.collection<AuditEntry>('phi_audit').find({ service: 'router', entityId: { $in: booked } }).toArray();
+      // Handed to the audit trail as the answers go out: stored by its next insert.
+      const routerEntries = () => audit.db!.collection<AuditEntry>('phi_audit').find({ service: 'router', entityId: { $in: booked } }).toArray();
+      await waitFor(async () => (await routerEntries()).length >= 3 * 23);
+      const entries = await routerEntries();
       expect(entries).toHaveLength(3 * 23);
       expect(new Set(entries.map((e) => e.userId))).toEqual(new Set(Array.from({ length: 8 }, (_v, i) => userId(0x100 + i))));
       expect(entries[0]).toMatchObject({ role: 'NURSE', entityType: 'Appointment', operation: 'READ', outcome: 'ALLOWED', fields: ['id', 'patient'] });
