@@ -47,6 +47,21 @@ const COMMANDS = new Set([
   'createIndexes', 'listCollections', 'create', 'killCursors',
 ]);
 
+/**
+ * Node.js' own metrics (process_cpu_seconds_total, nodejs_eventloop_lag_seconds,
+ * nodejs_heap_size_used_bytes, …), collected once per process whatever number of servers it runs
+ * (each collector keeps an event-loop monitor and GC observer for good). Served by every server of
+ * the process beside its own series, without the `service` label (Prometheus' `instance` names the process).
+ */
+let processRegistry: Registry | null = null;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 type JobsCollection = { aggregate(pipeline: object[], options: object): { toArray(): Promise<{ _id: unknown; due: number }[]> }; find(filter: object, options: object): { toArray(): Promise<{ nextRunAt?: Date | null }[]> } };
 
 export class Metrics {
@@ -62,8 +77,7 @@ export class Metrics {
 
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
-    // Node.js' own (process_cpu_seconds_total, nodejs_eventloop_lag_seconds, nodejs_heap_size_used_bytes, …).
-    collectDefaultMetrics({ register: this.registry });
+    processMetrics();
     this.requests = new Counter({
       name: `${METRICS_PREFIX}graphql_requests_total`,
       help: 'GraphQL operations answered, by operation name and outcome (ok or the first error code)',
@@ -296,9 +310,9 @@ export class Metrics {
   /** GET /metrics in the Prometheus text format. */
   handler(): RequestHandler {
     return (_req, res, next) => {
-      this.registry.metrics().then((text) => {
+      Promise.all([processMetrics().metrics(), this.registry.metrics()]).then(([node, own]) => {
         res.setHeader('content-type', this.registry.contentType);
-        res.end(text);
+        res.end(node + own);
       }, next);
     };
   }
