@@ -10,8 +10,8 @@ import { Queue } from './queue';
 
 /**
  * Prometheus metrics of one process (router or subgraph), served at `/metrics`. One registry per
- * server, so that tests running several servers in one process keep their figures apart; every
- * series carries `service`. Figures that need the database (jobs due, backlogs) are read when
+ * server, so that tests running several servers in one process keep their figures apart; each of
+ * its series carries `service` (Node.js process metrics, once per process, do not). Figures that need the database (jobs due, backlogs) are read when
  * Prometheus scrapes, never on the request path or on every poll. Labels are bounded: operation
  * names are checked and capped, error outcomes are the stable codes of platform/errors.ts.
  */
