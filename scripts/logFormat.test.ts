@@ -24,6 +24,7 @@ describe("npm start's console lines", () => {
     expect(prettyLogLine('{"a":1}')).toBe('{"a":1}');
     const long = prettyLogLine(JSON.stringify({ level: 50, time: Date.now(), service: 's', msg: 'm', stack: 'x\n'.repeat(500) }));
     expect(long).not.toContain('\n');
+    expect(prettyLogLine(JSON.stringify({ level: 30, time: Date.now(), service: 'router', msg: 'Gateway successfully loaded schema.\n\t* Mode: unmanaged' }))).toMatch(/INFO  Gateway successfully loaded schema\. \* Mode: unmanaged$/);
     expect(long.length).toBeLessThan(300);
   });
 });

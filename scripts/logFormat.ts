@@ -49,5 +49,7 @@ export function prettyLogLine(line: string, opts: { colour?: boolean; service?: 
   const extras = Object.entries(entry)
     .filter(([k, v]) => !SHOWN.has(k) && v !== undefined)
     .map(([k, v]) => `${k}=${value(v)}`);
-  return [clock(entry.time), service.padEnd(13), label, String(entry.msg ?? ''), ...extras].join(' ').trimEnd();
+  // One line per event, also for a message written over several lines (@apollo/gateway's "loaded schema").
+  const msg = String(entry.msg ?? '').replace(/\s*\n\s*/g, ' ');
+  return [clock(entry.time), service.padEnd(13), label, msg, ...extras].join(' ').trimEnd();
 }

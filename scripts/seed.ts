@@ -2,7 +2,7 @@ import { Types, type Connection } from 'mongoose';
 import { loadConfig, seedDemoWanted, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
 import { isDuplicateKey } from '../platform/errors';
-import { createLogger } from '../platform/logger';
+import { createLogger, type Logger } from '../platform/logger';
 import { createDoctorModels, doctorSortKey } from '../subgraphs/doctors/model';
 import { createPatientModels, patientSortKey } from '../subgraphs/patients/model';
 import bcrypt from 'bcryptjs';
@@ -32,8 +32,10 @@ async function insertIfMissing(insert: () => Promise<unknown>): Promise<number> 
  * on every start is safe. (Plain inserts by fixed id, not upserts: FerretDB 1.24 drops empty
  * arrays from `$setOnInsert`.)
  */
-export async function seedDemoData(cfg: Config): Promise<{ doctors: number; patients: number; users: number; appointments: number; medications: number }> {
-  const log = createLogger('seed', 'warn');
+export async function seedDemoData(
+  cfg: Config,
+  log: Logger = createLogger('seed', 'warn'),
+): Promise<{ doctors: number; patients: number; users: number; appointments: number; medications: number }> {
   const conns: Connection[] = [];
   try {
     const doctorsConn = await connectDb(cfg, 'doctors', log);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import pino from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, urlHost } from '../platform/services';
 import { startDatabase, type Database } from './db';
@@ -26,6 +27,13 @@ const STABLE_MS = 60_000;
 /** Children log pino JSON; in development each line is printed as `time service level msg …` (scripts/logFormat.ts). */
 const PRETTY = consoleLogFormat(process.env) === 'pretty';
 const COLOUR = PRETTY && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+
+/** npm start's own log lines (the seed's warnings), formatted like the children's. */
+const ownLog = (service: string) =>
+  pino(
+    { level: 'warn', base: { service }, timestamp: pino.stdTimeFunctions.isoTime },
+    PRETTY ? { write: (line: string) => void process.stdout.write(`${prettyLogLine(line.trimEnd(), { colour: COLOUR })}\n`) } : process.stdout,
+  );
 
 function relayLines(from: Readable | null, to: Writable, service: string): void {
   if (from) createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => to.write(`${prettyLogLine(line, { colour: COLOUR, service })}\n`));
@@ -104,8 +112,10 @@ async function main(): Promise<void> {
   const cfg = loadConfig({ ...process.env, ...secrets.values });
   if (secrets.created.length) console.log(`secrets: created ${secrets.created.join(', ')} in ${relFile} (readable by you only; kept for the next starts)`);
   else if (secrets.fromEnv.length < Object.keys(secrets.values).length) console.log(`secrets: from ${relFile}${secrets.fromEnv.length ? ` and the environment (${secrets.fromEnv.join(', ')})` : ''}`);
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // Ctrl-C reaches npm, tsx and this process (tsx passes it on once more): every signal after the
+  // first is ignored while the children stop, so their last log lines still pass through here.
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
 
   db = await startDatabase({ port: process.env.DB_PORT ? Number(process.env.DB_PORT) : undefined });
   superviseDatabase(db, 0);
@@ -125,7 +135,7 @@ async function main(): Promise<void> {
   const seedCfg = loadConfig({ ...process.env, ...env });
   const seed = seedDemoWanted(seedCfg);
   if (seed) {
-    const seeded = await seedDemoData(seedCfg);
+    const seeded = await seedDemoData(seedCfg, ownLog('seed'));
     console.log(`demo data: ${seeded.doctors} doctors, ${seeded.patients} patients, ${seeded.users} users, ${seeded.appointments} appointments, ${seeded.medications} medications and prescriptions added (existing records kept)`);
   } else {
     console.log(`demo data: not seeded (SEED_DEMO=${seedCfg.SEED_DEMO ?? 'unset'}, NODE_ENV=${seedCfg.NODE_ENV})`);

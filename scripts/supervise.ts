@@ -25,6 +25,8 @@ export class Supervised {
   private proc: ChildProcess | null = null;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
+  /** Settles when the latest child has exited and its piped output was read to the end. */
+  private closed: Promise<void> = Promise.resolve();
   /** How many times the child was started again. */
   restarts = 0;
 
@@ -39,6 +41,7 @@ export class Supervised {
     const startedAt = Date.now();
     const proc = spawn(command, args, spawnOpts);
     this.proc = proc;
+    this.closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
     this.opts.onSpawn?.(proc);
     proc.once('exit', (code, signal) => {
       if (this.proc === proc) this.proc = null;
@@ -61,11 +64,13 @@ export class Supervised {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGTERM');
-      setTimeout(() => proc.kill('SIGKILL'), graceMs).unref();
-    });
+    // Resolves on 'close' (exited, piped output read to the end: its last log lines are printed),
+    // also when Ctrl-C reached the child first.
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return this.closed;
+    proc.kill('SIGTERM');
+    const kill = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    kill.unref();
+    await this.closed;
+    clearTimeout(kill);
   }
 }
