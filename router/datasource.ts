@@ -4,6 +4,7 @@ import { GraphQLError, Kind, OperationTypeNode } from 'graphql';
 import { appError, ErrorCode } from '../platform/errors';
 import { encodeIdentity, IDENTITY_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, signBody, signingKey } from '../platform/identity';
 import type { RouterContext } from './context';
+import { copyOf, type PublicAnswers } from './publicAnswers';
 
 type FetchResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -17,14 +18,6 @@ interface InFlight {
   answer: Promise<{ response: GatewayGraphQLResponse; snapshot: GatewayGraphQLResponse | null }>;
 }
 
-/** A copy nobody else holds: the gateway merges subgraph answers into its result in place. */
-function copyOf(response: GatewayGraphQLResponse): GatewayGraphQLResponse {
-  const copy: GatewayGraphQLResponse = {};
-  if (response.data !== undefined) copy.data = structuredClone(response.data);
-  if (response.errors !== undefined) copy.errors = structuredClone(response.errors);
-  if (response.extensions !== undefined) copy.extensions = structuredClone(response.extensions);
-  return copy;
-}
 
 /** Whether this subgraph call belongs to a client's mutation (its own fetch or a later entity fetch). */
 function partOfMutation(options: ProcessOptions): boolean {
@@ -82,6 +75,8 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
     url: string,
     secret: string,
     timeoutMs: number,
+    /** For a subgraph whose answers are the same for every signed-in caller (publicAnswers.ts). */
+    private readonly publicAnswers: PublicAnswers | null = null,
   ) {
     // The key is made once per subgraph, not per request.
     super({ url, fetcher: signingFetcher(signingKey(secret), timeoutMs) });
@@ -100,9 +95,22 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
    * waited for its mutation's answer; writes through other router instances or by the services
    * themselves are as concurrent as they were). The joined request is not audited again by the
    * subgraph: the one call is, under the same user.
+   *
+   * For a public subgraph (publicAnswers.ts: doctors), a signed-in caller's query is first looked
+   * up among the answers this router keeps until the subgraph announces a change.
    */
   override process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
     if (partOfMutation(options)) SignedDataSource.writes++;
+    const cache = this.publicAnswers;
+    if (cache && isQuery(options) && 'identity' in options.context && options.context.identity.userId && options.context.identity.role) {
+      const { query, variables, operationName, extensions } = options.request;
+      return cache.get(JSON.stringify([query, variables ?? null, operationName ?? null, extensions ?? null]), () => this.shared(options));
+    }
+    return this.shared(options);
+  }
+
+  /** The call, joined with an identical one in flight where allowed (see process). */
+  private shared(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
     const key = this.sharedKey(options);
     if (key === null) {
       this.dedupStats.sent++;

@@ -36,6 +36,7 @@ import { corsMiddleware } from './cors';
 import { incrementalDeliveryCheck } from './incremental';
 import { TrustedDocuments } from './trustedDocuments';
 import { LiveSubscriptions } from './subscriptions';
+import { PUBLIC_SUBGRAPHS, PublicAnswers } from './publicAnswers';
 import { mountWebApp } from './web';
 
 export const SUPERGRAPH_PATH = path.join(__dirname, '..', 'schema', 'supergraph.graphql');
@@ -85,7 +86,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     supergraphSdl,
     buildService: ({ name, url }) => {
       subgraphUrls.set(name, urlFor(name, url));
-      return observeSubgraph(forwardClientRequestId(new ClientDataSource(cfg.INTERNAL_SECRET, name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS)), name, fetches);
+      return observeSubgraph(forwardClientRequestId(new ClientDataSource(cfg.INTERNAL_SECRET, name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS, publicAnswers.get(name) ?? null)), name, fetches);
     },
     logger: log,
   });
@@ -114,6 +115,8 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   // Live events (published by subgraphs in any process) feed the WebSocket subscriptions.
   const eventsDb = await connectDb(cfg, EVENTS_DB, log);
   const events = await Subscriber.open(eventsDb, dbName(cfg, EVENTS_DB), log);
+  // Answers of doctors (the same for every signed-in caller) until a doctor changes (router/publicAnswers.ts).
+  const publicAnswers = new Map(Object.entries(PUBLIC_SUBGRAPHS).map(([name, topic]) => [name, new PublicAnswers(events, topic)]));
   metrics.watchDatabase(eventsDb);
   metrics.watchLiveEvents(() => [events]);
   // Idempotency-Key records of mutations (router/idempotency.ts), in the router's own database.

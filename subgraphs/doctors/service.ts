@@ -56,6 +56,8 @@ export class DoctorService {
       sortKey: doctorSortKey(input.firstName, input.lastName),
       active: true,
     });
+    // New doctors change lists and specialties that others keep (router/publicAnswers.ts).
+    await this.changed(String(doc._id));
     return doc.toObject<DoctorDoc>();
   }
 
