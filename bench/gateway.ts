@@ -348,17 +348,54 @@ function checkout(): string {
   return `commit ${git('rev-parse', '--short', 'HEAD')}`;
 }
 
+// Results: one section of bench/RESULTS.md, the intro and one block per part (throughput,
+// fanout); a run replaces the intro and the blocks of the parts it ran, and keeps the others.
 const SECTION_BEGIN = '<!-- gateway -->';
 const SECTION_END = '<!-- /gateway -->';
+const INTRO_END = '<!-- /gateway-intro -->';
+const PARTS = ['throughput', 'fanout'] as const;
+type Part = (typeof PARTS)[number];
+const blockBegin = (p: Part) => `<!-- gateway-part ${p} -->`;
+const BLOCK_END = '<!-- /gateway-part -->';
 
-function writeSection(file: string, body: string): void {
+function writeSection(file: string, intro: string, blocks: Partial<Record<Part, string>>): void {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const section = `${SECTION_BEGIN}\n${body.trim()}\n${SECTION_END}`;
   const from = text.indexOf(SECTION_BEGIN);
   const to = text.indexOf(SECTION_END);
-  const next = from >= 0 && to > from ? text.slice(0, from) + section + text.slice(to + SECTION_END.length) : `${text.trimEnd()}\n\n${section}\n`;
+  const old = from >= 0 && to > from ? text.slice(from, to) : '';
+  const keep = (p: Part): string | undefined => {
+    const b = old.indexOf(blockBegin(p));
+    const e = b >= 0 ? old.indexOf(BLOCK_END, b) : -1;
+    return b >= 0 && e > b ? old.slice(b + blockBegin(p).length, e).trim() : undefined;
+  };
+  const parts = PARTS.flatMap((p) => {
+    const body = blocks[p] ?? keep(p);
+    return body ? [`${blockBegin(p)}\n${body.trim()}\n${BLOCK_END}`] : [];
+  });
+  const section = [SECTION_BEGIN, intro.trim(), INTRO_END, ...parts, SECTION_END].join('\n\n');
+  const next = old ? text.slice(0, from) + section + text.slice(to + SECTION_END.length) : `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, next);
 }
+
+/** The 1-minute load average, sampled every 5 s while a part runs. */
+class LoadAverage {
+  private readonly samples = [os.loadavg()[0]];
+  private readonly timer = setInterval(() => this.samples.push(os.loadavg()[0]), 5_000).unref();
+
+  stop(): string {
+    clearInterval(this.timer);
+    this.samples.push(os.loadavg()[0]);
+    const s = this.samples;
+    return `1-minute load average ${s[0].toFixed(2)} at the start, highest ${Math.max(...s).toFixed(2)}, ${s[s.length - 1].toFixed(2)} at the end`;
+  }
+}
+
+type Check = FanoutResult['checks'][number];
+const checkTable = (checks: Check[]): string[] => [
+  '| check | target | measured | result |',
+  '|---|---|---|---|',
+  ...checks.map((c) => `| ${c.name} | ${c.target} | ${c.value} | ${c.ok ? 'pass' : '**fail**'} |`),
+];
 
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
@@ -384,11 +421,11 @@ async function main(): Promise<void> {
     stack.killAllNow();
   });
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
-  const started = new Date();
-  const loadavg: number[] = [os.loadavg()[0]];
-  const sampler = setInterval(() => loadavg.push(os.loadavg()[0]), 5_000).unref();
-  const sections: string[] = [];
-  const checks: FanoutResult['checks'] = [];
+  const command = `npm run bench:gateway${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const runLine = (part: string, started: Date, load: string) =>
+    `${part}: \`${command}\`, ${started.toISOString()}, ${checkout()}; ${machine()}; ${load} (the 2 cores are shared with other engineers' test runs).`;
+  const blocks: Partial<Record<Part, string>> = {};
+  const checks: Check[] = [];
   try {
     console.log(`run folder ${runDir}, DB_PREFIX ${prefix}`);
     await stack.startDatabase();
@@ -437,6 +474,9 @@ async function main(): Promise<void> {
     console.log(same.join('\n'));
 
     if (o.only.has('throughput')) {
+      const started = new Date();
+      const loadAvg = new LoadAverage();
+      const sameData = checks.splice(0);
       const picked = <T extends { name: string }>(all: T[], names: string[] | null) => (names ? all.filter((x) => names.some((p) => x.name.toLowerCase().startsWith(p.toLowerCase()))) : all);
       workloads.splice(0, workloads.length, ...picked(workloads, o.workloads));
       gateways.splice(0, gateways.length, ...picked(gateways, o.gateways));
@@ -475,45 +515,41 @@ async function main(): Promise<void> {
           });
         }
       }
-      sections.push(
+      blocks.throughput = [
         '### Throughput',
+        '',
+        runLine('Run', started, loadAvg.stop()),
+        '',
+        ...checkTable([...sameData, ...checks.splice(0)]),
         '',
         `${o.rounds} rounds; in each, per workload and client count, the three gateways one after the other (the order rotates each round), ${o.warmupSeconds} s warm-up then ${o.seconds} s measured each; closed loop (each client sends its next request when the previous one answered), HTTP keep-alive, all on 127.0.0.1. req/s counts answers without errors over the measured seconds of all rounds; p50/p99 over all of them.`,
         '',
         ...workloads.map((w) => `- **${w.name}**: ${w.describe}`),
         '',
         ...rows,
-        '',
-      );
+      ].join('\n');
+      console.log(blocks.throughput);
     }
     if (o.only.has('fanout')) {
       console.log('fan-out');
+      const started = new Date();
+      const loadAvg = new LoadAverage();
       const f = await fanout(stack, admin, world, cfg.JWT_SECRET, o);
-      console.log(f.lines.join('\n'));
-      checks.push(...f.checks);
-      sections.push('### Subscription fan-out', '', ...f.lines.flatMap((l) => [l, '']));
+      blocks.fanout = ['### Subscription fan-out (HealthSync\'s router)', '', runLine('Run', started, loadAvg.stop()), '', ...checkTable(f.checks), '', ...f.lines.flatMap((l) => [l, ''])].join('\n');
+      console.log(blocks.fanout);
     }
   } finally {
-    clearInterval(sampler);
-    loadavg.push(os.loadavg()[0]);
     await stopAll();
     if (!o.keep) rmSync(runDir, { recursive: true, force: true });
   }
-  const text = [
+  const intro = [
     '## Gateway throughput and subscription fan-out',
     '',
-    `Produced by \`npm run bench:gateway${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (bench/gateway.ts, bench/gatewayPeers.ts, bench/loadStack.ts), ${started.toISOString()}, ${checkout()}; ${machine()}. 1-minute load average ${loadavg[0].toFixed(2)} at the start, highest ${Math.max(...loadavg).toFixed(2)}, ${loadavg[loadavg.length - 1].toFixed(2)} at the end (the 2 cores are shared with other engineers' test runs).`,
+    'Produced by `npm run bench:gateway` (bench/gateway.ts, bench/gatewayPeers.ts, bench/loadStack.ts; never part of `npm test`) for the issue "Router throughput ahead of its peers, measured side by side"; each part below names the run, the command and the load average it was measured under (a run with `--only=` replaces only its own part).',
     '',
     'One stack of separate processes on free ports (embedded FerretDB, the seven subgraphs, demo data, HealthSync\'s router with its production code paths: limits, request log at info, idempotency, rate limit raised out of the way); beside it on the same subgraphs and supergraph a stock `@apollo/gateway` 2.14.4 in `@apollo/server` 5.5.1 and Hive Gateway (`@graphql-hive/gateway` 2.15.1, defaults: it deduplicates identical in-flight subgraph requests, keyed here per caller), each with only the identity signing the subgraphs require (bench/gatewayPeers.ts). The load generator runs on the same machine.',
-    '',
-    '| check | target | measured | result |',
-    '|---|---|---|---|',
-    ...checks.map((c) => `| ${c.name} | ${c.target} | ${c.value} | ${c.ok ? 'pass' : '**fail**'} |`),
-    '',
-    ...sections,
   ].join('\n');
-  console.log(text);
-  if (o.results) writeSection(o.results, text);
+  if (o.results) writeSection(o.results, intro, blocks);
 }
 
 main().then(

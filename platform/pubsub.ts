@@ -148,7 +148,7 @@ export class Subscriber {
   private constructor(
     private readonly collection: mongo.Collection<LiveEvent>,
     private readonly log: Logger,
-    private readonly pollMs: number,
+    private pollMs: number,
     private readonly conn: Connection,
   ) {}
 
@@ -184,6 +184,18 @@ export class Subscriber {
     set.add(handler);
     this.handlers.set(topic, set);
     return () => set.delete(handler);
+  }
+
+  /** How often the stream is asked for new events while none are waiting (ms). */
+  get pollInterval(): number {
+    return this.pollMs;
+  }
+
+  /** Polls every `ms` from now on (the router polls more often while it serves live subscriptions). */
+  setPollInterval(ms: number): void {
+    const sooner = ms < this.pollMs;
+    this.pollMs = ms;
+    if (sooner) this.wake?.();
   }
 
   /** Called when events fell out of the stream before this reader saw them. */

@@ -25,6 +25,12 @@ const MAX_PENDING_EVENTS = 100;
 /** Answers one subscription may hold that its client has not taken yet (then the oldest is dropped). */
 export const MAX_BUFFERED_PER_SUBSCRIPTION = 100;
 
+/**
+ * The live stream is polled this often while the router has subscriptions (every 50 ms otherwise,
+ * platform/pubsub.ts): an event waits 10 ms on average instead of 25 before it is read.
+ */
+const LIVE_POLL_MS = 20;
+
 /** Answers that mean "this subscriber may not see this entity": the event is skipped silently. */
 const NOT_FOR_THIS_SUBSCRIBER = new Set<string>([ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED, ErrorCode.NOT_FOUND]);
 
@@ -100,12 +106,19 @@ export class LiveFanout {
   private readonly topicListeners = new Map<string, () => void>();
   readonly stats: FanoutStats = { reads: 0, delivered: 0, groups: 0, subscriptions: 0 };
 
+  /** The stream's poll interval without subscriptions (the Subscriber's own). */
+  private readonly idlePollMs: number;
+
   constructor(
     private readonly events: Subscriber,
     private readonly run: RunQuery,
     private readonly audit: AuditSink | null,
     private readonly log: Logger,
-  ) {}
+    /** How often the live stream is polled while this router has subscriptions (ms). */
+    private readonly livePollMs = LIVE_POLL_MS,
+  ) {
+    this.idlePollMs = events.pollInterval;
+  }
 
   subscribe(op: LiveOperation): EventStream<ExecutionResult> {
     const field = LIVE_FIELDS[op.plan.field];
@@ -127,7 +140,7 @@ export class LiveFanout {
       stream: new EventStream<ExecutionResult>(() => this.leave(joined, member), MAX_BUFFERED_PER_SUBSCRIPTION),
     };
     group.members.add(member);
-    this.stats.subscriptions++;
+    if (this.stats.subscriptions++ === 0) this.events.setPollInterval(Math.min(this.livePollMs, this.idlePollMs));
     op.context.log.info({ operationName: op.plan.operationName, field: op.plan.field, subscribers: group.members.size }, 'subscription started');
     return member.stream;
   }
@@ -150,7 +163,7 @@ export class LiveFanout {
 
   private leave(group: Group, member: Member): void {
     group.members.delete(member);
-    this.stats.subscriptions--;
+    if (--this.stats.subscriptions === 0) this.events.setPollInterval(this.idlePollMs);
     const { op } = member;
     op.context.log.info(
       { operationName: op.plan.operationName, field: op.plan.field, ...member.counts, droppedResults: member.stream.dropped, durationMs: Date.now() - member.started },
