@@ -43,7 +43,7 @@ import { EVENTS_DB, TOPICS, type LiveEvent } from '../platform/pubsub';
 import { WEEKDAYS } from '../platform/schedule';
 import { BOOK, GraphClient, percentile, pool, setupMutation } from './loadClient';
 import { freePorts, ManagedProcess, rssMb, Stack } from './loadStack';
-import { dayFromToday, slotAt } from './loadWorld';
+import { dayFromToday, dayViewQuery, slotAt } from './loadWorld';
 
 const ROOT = path.join(__dirname, '..');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -94,14 +94,7 @@ const PATIENTS = 100;
 const MIX_USERS = 50;
 
 const TINY = '{ specialties }';
-const DAY_VIEW = `query DayView($s: String!, $from: DateTime!, $to: DateTime!) {
-  doctors(specialty: $s, first: ${DAY_DOCTORS}) {
-    edges { node { name appointments(from: $from, to: $to) {
-      start reason
-      patient { name allergies prescriptions(status: ACTIVE) { dosage medication { name strength } } }
-    } } }
-  }
-}`;
+const DAY_VIEW = dayViewQuery(DAY_DOCTORS);
 const MINE = `query Mine($id: ObjectID!) {
   patient(id: $id) { name allergies appointments(first: 5) { edges { node { start status doctor { name specialty } } } } }
 }`;

@@ -18,7 +18,7 @@ import { difference } from './dbCommands';
 import { World } from './fixtures';
 import { book, deadlineSignal, GraphClient, isOpenOutcome, median, NO_RETRY, percentile, pool, RETRY_OPEN_OUTCOMES, setupMutation, tally, type Booking, type BookingInput, type RetryPolicy } from './loadClient';
 import { cpuSeconds, rssMb, type ManagedProcess, type Stack } from './loadStack';
-import { DAY_VIEW_DOCTORS, DAY_VIEW_SPECIALTY, dayBookings, dayFromToday, People, PATIENT_ZONE, slotAt, SLOT_MINUTES, Stores } from './loadWorld';
+import { DAY_VIEW_DOCTORS, DAY_VIEW_SPECIALTY, dayBookings, dayViewQuery, dayFromToday, People, PATIENT_ZONE, slotAt, SLOT_MINUTES, Stores } from './loadWorld';
 
 const MINUTE_MS = 60_000;
 
@@ -608,14 +608,7 @@ export async function contention(run: Run, out: StepOut, signal: AbortSignal): P
 // ---------------------------------------------------------------------------------------------
 // 6. Day view.
 
-const DAY_VIEW = `query DayView($s: String!, $from: DateTime!, $to: DateTime!) {
-  doctors(specialty: $s, first: ${DAY_VIEW_DOCTORS}) {
-    edges { node { name appointments(from: $from, to: $to) {
-      start reason
-      patient { name allergies prescriptions(status: ACTIVE) { dosage medication { name strength } } }
-    } } }
-  }
-}`;
+const DAY_VIEW = dayViewQuery(DAY_VIEW_DOCTORS);
 /** The query of test/dayview.e2e.test.ts: one doctor's day. */
 const DOCTOR_DAY = `query Day($d: ObjectID!, $from: DateTime!, $to: DateTime!) {
   doctor(id: $d) { name appointments(from: $from, to: $to) { start reason patient { name allergies prescriptions(status: ACTIVE) { dosage medication { name strength } } } } }

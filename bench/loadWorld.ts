@@ -20,6 +20,18 @@ const DAY_MS = 86_400_000;
 /** Specialty of the 50 doctors of the day view (doctors(specialty:) finds exactly them). */
 export const DAY_VIEW_SPECIALTY = 'Load Bench Day View';
 export const DAY_VIEW_DOCTORS = 50;
+
+/** The day of `doctors` doctors of one specialty in one query (appointments → patient, allergies, prescriptions → medication): bench:load's and bench:gateway's day view. */
+export function dayViewQuery(doctors: number): string {
+  return `query DayView($s: String!, $from: DateTime!, $to: DateTime!) {
+  doctors(specialty: $s, first: ${doctors}) {
+    edges { node { name appointments(from: $from, to: $to) {
+      start reason
+      patient { name allergies prescriptions(status: ACTIVE) { dosage medication { name strength } } }
+    } } }
+  }
+}`;
+}
 const OTHER_SPECIALTY = 'Load Bench';
 /** Patient zone: UTC, so "the day before" is exactly 24 h before. */
 export const PATIENT_ZONE = 'UTC';
