@@ -12,27 +12,46 @@ import type { Subscriber } from './pubsub';
  *
  * A load that overlaps a change of its entity is not kept: its answer may predate the change,
  * and the change's event may have been handled before the answer arrived.
+ *
+ * Keys need not be ids: with `dropAllOnChange` any event of the topic drops every entry (answers
+ * that depend on many entities of the owner, e.g. the router's kept doctors' answers by query).
  */
+export interface EntityCacheOptions<T> {
+  maxEntries?: number;
+  /** Every entry goes on any event of the topic, not only the entry of the event's `id`. */
+  dropAllOnChange?: boolean;
+  /** Whether a loaded value may be kept (e.g. not an answer with errors); all by default. */
+  keep?: (value: T) => boolean;
+}
+
 export class EntityCache<T> {
   private readonly entries = new Map<string, { value: T; at: number }>();
   /** Loads in flight per id; a change marks them stale. */
   private readonly loading = new Map<string, Set<{ stale: boolean }>>();
 
+  private readonly maxEntries: number;
+  private readonly keep: (value: T) => boolean;
+
   constructor(
     private readonly events: Subscriber,
     topic: string,
     private readonly ttlMs: number,
-    private readonly maxEntries = 10_000,
+    opts: EntityCacheOptions<T> = {},
   ) {
+    this.maxEntries = opts.maxEntries ?? 10_000;
+    this.keep = opts.keep ?? (() => true);
     events.on(topic, (event) => {
+      if (opts.dropAllOnChange) return this.dropAll();
       const id = String(event.data.id);
       this.entries.delete(id);
       for (const load of this.loading.get(id) ?? []) load.stale = true;
     });
-    events.onGap(() => {
-      this.entries.clear();
-      for (const loads of this.loading.values()) for (const load of loads) load.stale = true;
-    });
+    events.onGap(() => this.dropAll());
+  }
+
+  private dropAll(): void {
+    this.entries.clear();
+    for (const loads of this.loading.values()) for (const load of loads) load.stale = true;
   }
 
   async get(id: string, load: () => Promise<T>): Promise<T> {
@@ -49,7 +68,7 @@ export class EntityCache<T> {
     this.loading.set(id, loads);
     try {
       const value = await load();
-      if (!mine.stale) this.remember(id, value);
+      if (!mine.stale && this.keep(value)) this.remember(id, value);
       return value;
     } finally {
       loads.delete(mine);

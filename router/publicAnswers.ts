@@ -1,4 +1,5 @@
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { EntityCache } from '../platform/entityCache';
 import { TOPICS, type Subscriber } from '../platform/pubsub';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
@@ -24,51 +25,20 @@ export function copyOf(response: GatewayGraphQLResponse): GatewayGraphQLResponse
 /**
  * Answers of one public subgraph (PUBLIC_SUBGRAPHS) to signed-in callers' queries, by exact body,
  * kept in this router until the subgraph announces any change on its topic (every entry goes: a
- * list or `specialties` depends on many doctors). Before an answer is used the live stream is read
- * to its end (Subscriber.catchUp: one `_id` lookup shared by concurrent callers), so a query sees
- * every change announced before it began, whichever router or service made it. An answer whose
- * load overlapped a change is not kept; a gap in the stream or an unreadable stream empties the
- * cache or asks the subgraph; `ttlMs` bounds a change whose announcement failed (or a write made
- * beside the service, e.g. a restore). Answers with errors are never kept.
+ * list or `specialties` depends on many doctors). The keeping is platform/entityCache.ts's: the
+ * live stream read to its end before an answer is used, a load that overlapped a change not kept,
+ * a gap or an unreadable stream emptying the cache or asking the subgraph, `ttlMs` bounding a
+ * change whose announcement failed (or a write made beside the service, e.g. a restore). Answers
+ * with errors are never kept. Every caller gets a copy of its own.
  */
 export class PublicAnswers {
-  private readonly entries = new Map<string, { response: GatewayGraphQLResponse; at: number }>();
-  private generation = 0;
-  readonly stats = { hits: 0, misses: 0 };
+  private readonly cache: EntityCache<GatewayGraphQLResponse>;
 
-  constructor(
-    private readonly events: Subscriber,
-    topic: string,
-    private readonly ttlMs = 60_000,
-    private readonly maxEntries = 2_000,
-  ) {
-    events.on(topic, () => this.clear());
-    events.onGap(() => this.clear());
-  }
-
-  private clear(): void {
-    this.entries.clear();
-    this.generation++;
+  constructor(events: Subscriber, topic: string, ttlMs = 60_000, maxEntries = 2_000) {
+    this.cache = new EntityCache(events, topic, ttlMs, { maxEntries, dropAllOnChange: true, keep: (r) => Boolean(r.data) && !r.errors?.length });
   }
 
   async get(key: string, load: () => Promise<GatewayGraphQLResponse>): Promise<GatewayGraphQLResponse> {
-    try {
-      await this.events.catchUp();
-    } catch {
-      return load();
-    }
-    const hit = this.entries.get(key);
-    if (hit && Date.now() - hit.at < this.ttlMs) {
-      this.stats.hits++;
-      return copyOf(hit.response);
-    }
-    this.stats.misses++;
-    const generation = this.generation;
-    const response = await load();
-    if (generation === this.generation && response.data && !response.errors?.length) {
-      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-      this.entries.set(key, { response: copyOf(response), at: Date.now() });
-    }
-    return response;
+    return copyOf(await this.cache.get(key, load));
   }
 }
