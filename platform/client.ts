@@ -1,5 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { isIPv6 } from 'node:net';
+import { macMatches } from './identity';
 
 /**
  * Who the client of a request is, as far as the router can tell: its network address and the
@@ -26,11 +27,6 @@ const DEVICE_COOKIE_MAX_AGE_S = 400 * 86_400;
 
 const mac = (secret: string, purpose: string, ...parts: string[]): Buffer =>
   createHmac('sha256', secret).update(`healthsync-${purpose}`).update(parts.map((p) => `\n${p}`).join('')).digest();
-
-function sameMac(given: string, expected: Buffer): boolean {
-  const buf = Buffer.from(given, 'base64url');
-  return buf.length === expected.length && timingSafeEqual(buf, expected);
-}
 
 /** The throttling key of an address: IPv4 as is, IPv6 as its /64 (IPv4-mapped IPv6 as IPv4). */
 export function addressKey(ip: string | undefined): string {
@@ -61,7 +57,7 @@ export function deviceFromCookie(cookieHeader: string | undefined, secret: strin
     const eq = part.indexOf('=');
     if (eq < 0 || part.slice(0, eq).trim() !== DEVICE_COOKIE) continue;
     const [id, sig] = part.slice(eq + 1).trim().split('.');
-    if (id && sig && /^[\w-]{22}$/.test(id) && sameMac(sig, mac(secret, 'device', id).subarray(0, 16))) return id;
+    if (id && sig && /^[\w-]{22}$/.test(id) && macMatches(sig, mac(secret, 'device', id).subarray(0, 16))) return id;
   }
   return undefined;
 }
@@ -86,7 +82,7 @@ export function signClient(client: ClientInfo, secret: string, identityHeader: s
 export function verifyClient(header: string | undefined, secret: string, identityHeader: string | undefined): ClientInfo | undefined {
   if (!header || !identityHeader) return undefined;
   const [encoded, sig, ...rest] = header.split('.');
-  if (!encoded || !sig || rest.length || !sameMac(sig, mac(secret, 'client', identityHeader, encoded))) return undefined;
+  if (!encoded || !sig || rest.length || !macMatches(sig, mac(secret, 'client', identityHeader, encoded))) return undefined;
   try {
     const value = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as Partial<ClientInfo> | null;
     if (!value || typeof value.address !== 'string') return undefined;

@@ -62,6 +62,12 @@ function mac(key: KeyObject, encoded: string, digest: Buffer): Buffer {
   return createHmac('sha256', key).update(encoded).update('.').update(digest).digest();
 }
 
+/** Whether a base64url MAC sent by a caller is `expected`, compared in constant time. */
+export function macMatches(given: string, expected: Buffer): boolean {
+  const buf = Buffer.from(given, 'base64url');
+  return buf.length === expected.length && timingSafeEqual(buf, expected);
+}
+
 export interface SignOptions {
   /** The subgraph the call goes to (its name in platform/services.ts); only it accepts the call. */
   audience: string;
@@ -115,11 +121,7 @@ export function verifyIdentity(call: ReceivedCall, key: KeyObject, audience: str
   const { identity: encoded, signature, bodyDigest: digest } = call;
   if (!encoded || !signature) return { ok: false, reason: 'missing router signature' };
   if (!digest) return { ok: false, reason: 'missing request body' };
-  const expected = mac(key, encoded, digest);
-  const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return { ok: false, reason: 'invalid router signature' };
-  }
+  if (!macMatches(signature, mac(key, encoded, digest))) return { ok: false, reason: 'invalid router signature' };
   let payload: SignedPayload;
   try {
     payload = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as SignedPayload;
