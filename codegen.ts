@@ -39,28 +39,52 @@ const SCALARS = {
   TimeZone: 'string',
 };
 
+/**
+ * The admin web app's typed documents (graphql-codegen's client preset): every `graphql(...)` call in
+ * web/src is checked against the client schema (schema/api.graphql) and typed, into web/src/gql/
+ * (git-ignored). The trusted-documents manifest is made from the same sources by Apollo's generator
+ * (scripts/webOperations.ts → schema/web-operations.json).
+ */
+const WEB_CLIENT: CodegenConfig['generates'] = {
+  'web/src/gql/': {
+    schema: 'schema/api.graphql',
+    documents: ['web/src/**/*.{ts,tsx}', '!web/src/gql/**'],
+    preset: 'client',
+    presetConfig: { fragmentMasking: false },
+    config: {
+      useTypeImports: true,
+      enumsAsTypes: true,
+      avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+      scalars: { ...SCALARS, DateTime: 'string' },
+    },
+  },
+};
+
 const config: CodegenConfig = {
   overwrite: true,
   silent: false,
-  generates: Object.fromEntries(
-    SUBGRAPHS.map((name) => [
-      `subgraphs/${name}/__generated__/resolvers-types.ts`,
-      {
-        schema: `subgraphs/${name}/schema.graphql`,
-        plugins: ['typescript', 'typescript-resolvers'],
-        config: {
-          federation: true,
-          useTypeImports: true,
-          enumsAsTypes: true,
-          avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
-          maybeValue: 'T | null',
-          contextType: CONTEXTS[name] ?? '../service#Context',
-          mappers: MAPPERS[name] ?? {},
-          scalars: SCALARS,
+  generates: {
+    ...WEB_CLIENT,
+    ...Object.fromEntries(
+      SUBGRAPHS.map((name) => [
+        `subgraphs/${name}/__generated__/resolvers-types.ts`,
+        {
+          schema: `subgraphs/${name}/schema.graphql`,
+          plugins: ['typescript', 'typescript-resolvers'],
+          config: {
+            federation: true,
+            useTypeImports: true,
+            enumsAsTypes: true,
+            avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+            maybeValue: 'T | null',
+            contextType: CONTEXTS[name] ?? '../service#Context',
+            mappers: MAPPERS[name] ?? {},
+            scalars: SCALARS,
+          },
         },
-      },
-    ]),
-  ),
+      ]),
+    ),
+  },
 };
 
 export default config;

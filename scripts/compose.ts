@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices, type CompositionSuccess } from '@apollo/composition';
@@ -41,23 +42,39 @@ export function composeApiSchema(): string {
   return API_HEADER + printSchema(compose().schema.toAPISchema().toGraphQLJSSchema());
 }
 
-if (require.main === module) {
-  const files: [string, () => string][] = [
+/** The web app's typed documents, from the API schema just written (web/src/gql/). */
+function generateClientDocuments(): void {
+  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'graphql-codegen'), ['--config', 'codegen.ts', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+async function main(): Promise<void> {
+  const files: [string, () => string | Promise<string>][] = [
     [SUPERGRAPH_FILE, composeSupergraph],
     [API_SCHEMA_FILE, composeApiSchema],
     [WEB_OPERATIONS_FILE, webOperationsManifestJson],
   ];
   if (process.argv.includes('--check')) {
-    const stale = files.filter(([file, make]) => readFileSync(file, 'utf8') !== make()).map(([file]) => path.relative(ROOT, file));
+    generateClientDocuments();
+    const stale: string[] = [];
+    for (const [file, make] of files) if (readFileSync(file, 'utf8') !== (await make())) stale.push(path.relative(ROOT, file));
     if (stale.length) {
       console.error(`${stale.join(', ')} stale: run \`npm run compose\``);
       process.exit(1);
     }
     console.log('schema/ is up to date');
-  } else {
-    for (const [file, make] of files) {
-      writeFileSync(file, make());
-      console.log(`wrote ${path.relative(process.cwd(), file)}`);
-    }
+    return;
   }
+  for (const [file, make] of files) {
+    // The manifest is made from the documents generated against the API schema written above.
+    if (file === WEB_OPERATIONS_FILE) generateClientDocuments();
+    writeFileSync(file, await make());
+    console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  });
 }

@@ -10,6 +10,7 @@ import { consoleLogFormat, prettyLogLine } from './logFormat';
 import { seedDemoData } from './seed';
 import { DEMO_USERS } from './seed-data';
 import { ensureLocalSecrets } from './secrets';
+import { ensureWebBuild } from './webBuild';
 
 /**
  * `npm start`: database, every subgraph, the router and the demo data, one command. A child that
@@ -116,6 +117,9 @@ async function main(): Promise<void> {
   // first is ignored while the children stop, so their last log lines still pass through here.
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+
+  // The admin web app, bundled when missing or older than its sources (a no-op otherwise).
+  ensureWebBuild((line) => console.log(line));
 
   db = await startDatabase({ port: process.env.DB_PORT ? Number(process.env.DB_PORT) : undefined });
   superviseDatabase(db, 0);

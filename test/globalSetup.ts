@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ALL_SECRET_NAMES } from '../platform/config';
 import { startDatabase, type Database } from '../scripts/db';
 import { randomSecret } from '../scripts/secrets';
+import { ensureWebBuild } from '../scripts/webBuild';
 
 /**
  * One MongoDB-wire server for the whole run: MONGODB_URI when set (e.g. a real MongoDB 7),
@@ -11,6 +12,8 @@ import { randomSecret } from '../scripts/secrets';
  * Each test file uses its own databases (see test/helpers.ts).
  */
 export default async function globalSetup(): Promise<void> {
+  // The admin web app the browser tests drive, bundled when missing or stale.
+  ensureWebBuild((line) => process.stdout.write(`${line}\n`));
   // Random secrets of this run, in the environment of every test worker and every process a test
   // starts (never a committed value: every process refuses those).
   for (const name of ALL_SECRET_NAMES) process.env[name] = randomSecret(name);

@@ -92,7 +92,7 @@ describe('npm run build', () => {
     expect([...files].some((f) => f.endsWith('.test.js'))).toBe(false);
     expect(readFileSync(path.join(OUT, 'schema', 'supergraph.graphql'), 'utf8')).toContain('join__');
     expect(readFileSync(path.join(OUT, 'subgraphs', 'doctors', 'schema.graphql'), 'utf8')).toContain('type Doctor');
-    expect(readFileSync(path.join(OUT, 'web', 'index.html'), 'utf8')).toContain('<html');
+    expect(readFileSync(path.join(OUT, 'web', 'dist', 'index.html'), 'utf8')).toContain('<div id="root">');
   });
 
   it('needs only packages listed in dependencies at run time (npm ci --omit=dev)', () => {
@@ -129,10 +129,11 @@ describe('the compiled processes', () => {
 
     for (const url of [urls.accounts, urls.doctors, urls.router]) expect((await fetch(url.replace(/\/graphql$/, '/health'))).status).toBe(200);
     for (const url of [urls.accounts, urls.doctors]) expect((await fetch(url.replace(/\/graphql$/, '/ready'))).status).toBe(200);
-    // The admin web app and Bootstrap's stylesheet are found from the compiled router.
+    // The admin web app (its bundle and stylesheet) is found from the compiled router.
     const site = urls.router.replace(/\/graphql$/, '');
-    expect(await (await fetch(`${site}/`)).text()).toContain('<html');
-    expect((await fetch(`${site}/vendor/bootstrap.min.css`)).status).toBe(200);
+    const page = await (await fetch(`${site}/`)).text();
+    expect(page).toContain('<div id="root">');
+    for (const asset of page.match(/\/assets\/[\w.-]+\.(?:js|css)/g) ?? ['none']) expect([asset, (await fetch(`${site}${asset}`)).status]).toEqual([asset, 200]);
 
     const login = await postGraphQL<{ login: { accessToken: string } }>(urls.router, LOGIN, { email: process.env.SUPERADMIN_EMAIL ?? 'superadmin@healthsync.local', password: process.env.SUPERADMIN_PASSWORD! });
     expect(login.errors).toBeUndefined();

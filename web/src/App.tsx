@@ -1,0 +1,120 @@
+import { ApolloProvider, useMutation } from '@apollo/client/react';
+import { useEffect, useState } from 'react';
+import { HashRouter, Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
+import { clientFor } from './apollo';
+import type { AreaRoute } from './area';
+import type { Role } from './gql/graphql';
+import { LogoutDocument } from './operations';
+import { sessionStore, useSession, type Session } from './session';
+import { routes as adminRoutes } from './views/admin/routes';
+import { routes as appointmentRoutes } from './views/appointments/routes';
+import { routes as doctorRoutes } from './views/doctors/routes';
+import { LiveFeedProvider } from './views/notifications/live';
+import { routes as notificationRoutes, UnreadBadge } from './views/notifications/routes';
+import { LoginView } from './views/login/LoginView';
+import { routes as patientRoutes } from './views/patients/routes';
+import { routes as pharmacyRoutes } from './views/pharmacy/routes';
+import { routes as reportRoutes } from './views/reports/routes';
+
+/** Every area, in menu order. */
+const AREAS: readonly AreaRoute[] = [...appointmentRoutes, ...patientRoutes, ...doctorRoutes, ...pharmacyRoutes, ...reportRoutes, ...adminRoutes, ...notificationRoutes];
+
+const ROLE_NAME: Record<Role, string> = {
+  SUPER_ADMIN: 'Super admin',
+  ADMIN: 'Admin',
+  DOCTOR: 'Doctor',
+  NURSE: 'Nurse',
+  PHARMACIST: 'Pharmacist',
+  PATIENT: 'Patient',
+};
+
+function SignOutButton({ session }: { session: Session }) {
+  const [logout] = useMutation(LogoutDocument);
+  return (
+    <button
+      type="button"
+      className="btn btn-outline-light btn-sm"
+      id="sign-out"
+      onClick={() => {
+        // The session ends here at once; telling the server is best effort.
+        void logout({ variables: { refreshToken: session.refreshToken } }).catch(() => undefined);
+        sessionStore.set(null);
+      }}
+    >
+      Sign out
+    </button>
+  );
+}
+
+function Shell({ session }: { session: Session }) {
+  const [open, setOpen] = useState(false);
+  const location = useLocation();
+  useEffect(() => setOpen(false), [location.pathname]);
+  const mine = AREAS.filter((a) => a.roles.includes(session.user.role));
+  const home = mine.find((a) => a.menu !== false)?.to ?? '/notifications';
+  return (
+    <>
+      <nav className="navbar navbar-expand-lg navbar-dark bg-clinic" aria-label="Main">
+        <div className="container-fluid">
+          <span className="navbar-brand">HealthSync</span>
+          <button className="navbar-toggler" type="button" aria-controls="main-menu" aria-expanded={open} aria-label="Menu" onClick={() => setOpen(!open)}>
+            <span className="navbar-toggler-icon" />
+          </button>
+          <div className={`collapse navbar-collapse${open ? ' show' : ''}`} id="main-menu">
+            <ul className="navbar-nav me-auto" id="nav">
+              {mine
+                .filter((a) => a.menu !== false)
+                .map((a) => (
+                  <li className="nav-item" key={a.to}>
+                    <NavLink className="nav-link" to={a.to}>
+                      {a.label}
+                      {a.to === '/notifications' && <UnreadBadge />}
+                    </NavLink>
+                  </li>
+                ))}
+            </ul>
+            <div className="d-flex flex-wrap align-items-center gap-2 py-2 py-lg-0">
+              <span className="navbar-text text-white small" id="who">
+                {session.user.email} · {ROLE_NAME[session.user.role]}
+              </span>
+              <SignOutButton session={session} />
+            </div>
+          </div>
+        </div>
+      </nav>
+      <main className="container-lg py-3 py-md-4">
+        <Routes>
+          {mine.map((a) => (
+            <Route key={a.path} path={a.path} element={a.element} />
+          ))}
+          <Route path="*" element={<Navigate to={home} replace />} />
+        </Routes>
+      </main>
+    </>
+  );
+}
+
+/** Signed in: one Apollo Client for this session (dropped with its cache at sign-out). */
+function SignedIn({ session }: { session: Session }) {
+  return (
+    <ApolloProvider client={clientFor(session.user.id)}>
+      <LiveFeedProvider>
+        <Shell session={session} />
+      </LiveFeedProvider>
+    </ApolloProvider>
+  );
+}
+
+/** Signed out: a client without a session, for signing in only. */
+function SignedOut() {
+  return (
+    <ApolloProvider client={clientFor('signed-out')}>
+      <LoginView />
+    </ApolloProvider>
+  );
+}
+
+export function App() {
+  const session = useSession();
+  return <HashRouter>{session ? <SignedIn key={session.user.id} session={session} /> : <SignedOut />}</HashRouter>;
+}
