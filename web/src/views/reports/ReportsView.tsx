@@ -95,8 +95,8 @@ function CsvButton({ report, range, title }: { report: AnalyticsReport; range: R
   });
   return (
     <div>
-      <BusyButton className="btn btn-sm btn-outline-primary" busy={action.busy} onClick={() => void action.run()} aria-label={`Download ${title} as CSV`}>
-        Download CSV
+      <BusyButton className="btn btn-sm btn-outline-primary" busy={action.busy} onClick={() => void action.run()}>
+        Download CSV<span className="visually-hidden"> of {title}</span>
       </BusyButton>
       <ErrorAlert problem={action.problem} onDismiss={action.clear} />
     </div>
