@@ -102,7 +102,7 @@ describe('reports', () => {
     expect(await doctorRows.count()).toBe(2);
     expect((await doctorRows.nth(0).locator('td').allTextContents()).map((t) => t.trim())).toEqual([web.doctor.name, 'Cardiology', '3']);
     expect((await doctorRows.nth(1).locator('td').allTextContents()).map((t) => t.trim())).toEqual([derek.name, 'Dermatology', '2']);
-    expect(await perDoctor.locator('tfoot td').textContent()).toBe('5');
+    expect(await perDoctor.locator('#per-doctor-total').textContent()).toBe('Total: 5 appointments');
 
     // Over time: one row per day with visits, the chart covers every day of the range.
     const overTime = page.locator('#report-over-time');

@@ -149,17 +149,10 @@ function PerDoctor({ data, range }: { data: ReportsQuery['appointmentsPerDoctor'
                 </tr>
               ))}
             </tbody>
-            <tfoot>
-              <tr>
-                <th scope="row" colSpan={2}>
-                  Total
-                </th>
-                <td data-label="Total" className="text-md-end fw-semibold">
-                  {data.total}
-                </td>
-              </tr>
-            </tfoot>
           </table>
+          <p className="mt-2 mb-0 fw-semibold" id="per-doctor-total">
+            Total: {plural(data.total, 'appointment')}
+          </p>
         </>
       )}
     </ReportCard>
