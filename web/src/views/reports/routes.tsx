@@ -1,9 +1,6 @@
 import type { AreaRoute } from '../../area';
 import { MANAGERS } from '../../area';
-import { PageHeader } from '../../ui/status';
+import { ReportsView } from './ReportsView';
 
-function Reports() {
-  return <PageHeader title="Reports" />;
-}
-
-export const routes: AreaRoute[] = [{ path: 'reports/*', to: '/reports', label: 'Reports', roles: MANAGERS, element: <Reports /> }];
+/** Reports are for the super admin and admins (subgraphs/analytics/access.ts). */
+export const routes: AreaRoute[] = [{ path: 'reports/*', to: '/reports', label: 'Reports', roles: MANAGERS, element: <ReportsView /> }];
