@@ -85,10 +85,10 @@ function MedicationFields({ f, set, adding, idPrefix }: { f: Fields; set: (f: Fi
     <div className="row g-3">
       {text('name', 'Name')}
       <div className="col-12 col-md-6">
-        <label className="form-label" htmlFor={id('form')}>
+        <label className="form-label" htmlFor={id('kind')}>
           Form
         </label>
-        <select id={id('form')} className="form-select" value={f.form} onChange={(e) => set({ ...f, form: e.target.value as MedicationForm })}>
+        <select id={id('kind')} className="form-select" value={f.form} onChange={(e) => set({ ...f, form: e.target.value as MedicationForm })}>
           {FORM_LIST.map((form) => (
             <option key={form} value={form}>
               {FORMS[form]}
