@@ -207,6 +207,70 @@ describe('pharmacy: medications and prescriptions', () => {
     180_000,
   );
 
+  it.each([
+    ['DOCTOR', 'desktop'],
+    ['NURSE', 'phone'],
+  ] as const)('%s reads the catalogue and its stock, without stock controls (%s)', async (role, viewport) => {
+    const { name, code } = unique('Readonlyol');
+    await addMedication(name, code, 2, 4);
+    const open = await openAs(web, role, viewport);
+    const { page } = open;
+    await go(page, 'Medications');
+    await page.getByRole('heading', { name: 'Low-stock alerts' }).waitFor();
+    await page.locator('#low-stock-alerts li', { hasText: name }).waitFor();
+    expect(await page.getByRole('link', { name: 'Add medication' }).count()).toBe(0);
+    await page.getByLabel('Search by name or code').fill(name);
+    const row = rowOf(page, '#medication-list', name);
+    await row.waitFor();
+    expect(await row.textContent()).toContain('2 tablets');
+    await expectReviewed(open);
+    await row.getByRole('link', { name: `Open ${name} 50 mg` }).click();
+    await page.getByRole('heading', { name: `${name} 50 mg`, level: 1 }).waitFor();
+    expect((await page.locator('#stock-level').textContent())?.trim()).toBe('2 tablets on hand Low stock');
+    expect(await page.getByRole('button', { name: 'Receive stock' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Save changes' }).count()).toBe(0);
+    await expectReviewed(open);
+    await open.context.close();
+  }, 90_000);
+
+  it.each(['desktop', 'phone'] as const)('a dispense whose answer is lost is sent again with the same Idempotency-Key and dispenses once (%s)', async (viewport) => {
+    const { name, code } = unique('Retryol');
+    const medicationId = await addMedication(name, code, 30, 5);
+    const { prescribe } = await web.fixture<{ prescribe: { id: string } }>(`mutation P($i: PrescribeInput!) { prescribe(input: $i) { id } }`, {
+      i: { patientId: web.patient.id, doctorId: web.doctor.id, medicationId, dosage: '1 tablet', frequency: 'daily', startDate: clinicDate(0), refillsAllowed: 2 },
+    });
+    const open = await openAs(web, 'PHARMACIST', viewport);
+    const { page } = open;
+    // The first dispense reaches the graph and is done there, but its answer never arrives.
+    const keys: string[] = [];
+    await page.route('**/graphql', async (route) => {
+      const request = route.request();
+      if (!request.postData()?.includes('PharmacyDispense')) return route.fallback();
+      keys.push(request.headers()['idempotency-key'] ?? '');
+      if (keys.length > 1) return route.fallback();
+      await route.fetch();
+      return route.abort('connectionreset');
+    });
+    await go(page, 'Prescriptions');
+    const row = rowOf(page, '#prescription-list', name);
+    await row.waitFor();
+    await row.getByLabel('Quantity (tablet)').fill('4');
+    await row.getByRole('button', { name: 'Dispense' }).click();
+    await page.getByText(`Dispensed 4 tablets of ${name} 50 mg for ${web.patient.name}. 2 fills left; 26 tablets in stock.`).waitFor();
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(keys).size).toBe(1);
+    expect(keys[0]).toMatch(/^[\w-]{16,}$/);
+    const { prescription } = await web.fixture<{ prescription: { fillsDispensed: number; medication: { stockOnHand: number } } }>(
+      `query R($id: ObjectID!) { prescription(id: $id) { fillsDispensed medication { stockOnHand } } }`,
+      { id: prescribe.id },
+    );
+    expect(prescription).toEqual({ fillsDispensed: 1, medication: { stockOnHand: 26 } });
+    expect(await row.locator('.rx-stock-amount').textContent()).toBe('26 tablets');
+    // The one cut connection is the only problem the page saw.
+    expect((await reviewProblems(open)).filter((p) => !/ERR_CONNECTION_RESET|Failed to load resource/.test(p))).toEqual([]);
+    await open.context.close();
+  }, 120_000);
+
   it.each(['desktop', 'phone'] as const)('doctor cancels a prescription they wrote; it leaves the pharmacist queue (%s)', async (viewport) => {
     const { name, code } = unique('Cancelol');
     const medicationId = await addMedication(name, code, 30, 5);
