@@ -133,10 +133,7 @@ function PrescriptionRow({ rx, role, doctorId, shown, onDone }: { rx: Rx; role: 
         <div>
           {rx.dosage}, {rx.frequency}
         </div>
-      </td>
-      <td data-label="Dates">
-        {localDate(rx.startDate)}
-        {rx.endDate ? ` to ${localDate(rx.endDate)}` : ' onwards'}
+        <div className="small text-muted">{rx.endDate ? `${localDate(rx.startDate)} to ${localDate(rx.endDate)}` : `From ${localDate(rx.startDate)}`}</div>
       </td>
       <td data-label="Fills" className="rx-fills">
         <div className="rx-fills-left">{active ? `${fills(rx.fillsRemaining)} left` : 'No fills left'}</div>
@@ -253,12 +250,11 @@ export function PrescriptionsView() {
           </Empty>
         )}
         {list.length > 0 && (
-          <table className="table table-cards align-middle" id="prescription-list">
+          <table className="table table-cards align-middle rx-table" id="prescription-list">
             <thead>
               <tr>
                 {shown.patient && <th scope="col">Patient</th>}
                 <th scope="col">Medication and dose</th>
-                <th scope="col">Dates</th>
                 <th scope="col">Fills</th>
                 {shown.stock && <th scope="col">In stock</th>}
                 <th scope="col">Status</th>
