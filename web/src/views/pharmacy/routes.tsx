@@ -1,8 +1,27 @@
+import { Route, Routes } from 'react-router';
 import type { AreaRoute } from '../../area';
-import { PageHeader } from '../../ui/status';
+import { useUser } from '../../session';
+import { MedicationDetail } from './MedicationDetail';
+import { AddMedication } from './MedicationEditor';
+import { MedicationsView } from './MedicationsView';
+import { PrescriptionsView } from './PrescriptionsView';
+import { CATALOGUE_READERS, canManageStock, PRESCRIPTION_READERS } from './roles';
+import './pharmacy.css';
 
+/** The catalogue, `new` (those who manage stock) and one medication by id. */
 function Medications() {
-  return <PageHeader title="Medications" />;
+  const user = useUser();
+  return (
+    <Routes>
+      <Route index element={<MedicationsView />} />
+      {canManageStock(user.role) && <Route path="new" element={<AddMedication />} />}
+      <Route path=":id" element={<MedicationDetail />} />
+      <Route path="*" element={<MedicationsView />} />
+    </Routes>
+  );
 }
 
-export const routes: AreaRoute[] = [{ path: 'medications/*', to: '/medications', label: 'Medications', roles: ['SUPER_ADMIN', 'ADMIN', 'PHARMACIST'], element: <Medications /> }];
+export const routes: AreaRoute[] = [
+  { path: 'medications/*', to: '/medications', label: 'Medications', roles: CATALOGUE_READERS, element: <Medications /> },
+  { path: 'prescriptions', to: '/prescriptions', label: 'Prescriptions', roles: PRESCRIPTION_READERS, element: <PrescriptionsView /> },
+];
