@@ -52,6 +52,14 @@ describe('sign-in', () => {
   });
 });
 
+describe('clinic settings', () => {
+  it("tells anyone, signed in or not, the clinic's time zone (CLINIC_TIME_ZONE), and nothing else", async () => {
+    const anonymous = await graph.gql<{ clinic: { timeZone: string } }>('{ clinic { timeZone } }');
+    expect(anonymous).toEqual({ status: 200, data: { clinic: { timeZone: graph.cfg.CLINIC_TIME_ZONE } } });
+    expect(graph.cfg.CLINIC_TIME_ZONE).toMatch(/^[A-Z][a-z]+\/[A-Za-z_]+$/);
+  });
+});
+
 describe('tokens', () => {
   const identity = { userId: '65f0000000000000000000aa', role: 'SUPER_ADMIN' as const };
   const me = '{ me { id } }';

@@ -24,6 +24,7 @@ const ownSession: Rule<Context> = ({ parent }) => typeof parent === 'object' && 
 /** Who may do what in the accounts service. Default deny: every field is named here. */
 export const access: AccessPolicy<Context> = {
   Query: {
+    clinic: allow,
     me: authenticated,
     user: superAdmin,
     // Notifications looks up pharmacists and admins to alert.
@@ -47,6 +48,7 @@ export const access: AccessPolicy<Context> = {
   // the super admin, wherever it is returned, also as a federation entity (_entities). Services
   // read them too (notifications looks up the staff to alert). The session returned by
   // login/refresh is read before the caller is signed in: its user is marked (sessionUser).
+  Clinic: { '*': allow },
   User: { __object: anyOf<Context>(self, superAdmin, internalService, ownSession), '*': allow },
   Session: { '*': allow },
   Patient: { id: allow },

@@ -4,6 +4,7 @@ import { sessionUser } from './access';
 /** Thin: arguments → AccountService → result. The access policy (access.ts) runs before each. */
 export const resolvers: Resolvers = {
   Query: {
+    clinic: (_p, _a, ctx) => ctx.accounts.clinic(),
     me: (_p, _a, ctx) => ctx.accounts.get(ctx.identity.userId!),
     user: (_p, { id }, ctx) => ctx.accounts.get(id),
     users: (_p, args, ctx) => ctx.accounts.list(args),

@@ -181,6 +181,11 @@ export class AccountService {
 
   // ---- user management (super admin) ---------------------------------------------------------
 
+  /** The clinic's settings every client may read (Query.clinic). */
+  clinic(): { timeZone: string } {
+    return { timeZone: this.cfg.CLINIC_TIME_ZONE };
+  }
+
   async get(id: string): Promise<UserDoc> {
     const user = await this.models.User.findById(id).lean<UserDoc>();
     if (!user) throw notFound('User', id);

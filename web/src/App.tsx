@@ -1,10 +1,12 @@
-import { ApolloProvider, useMutation } from '@apollo/client/react';
-import { useEffect, useState } from 'react';
+import { ApolloProvider, useMutation, useQuery } from '@apollo/client/react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { HashRouter, Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
 import { clientFor } from './apollo';
 import type { AreaRoute } from './area';
 import type { Role } from './gql/graphql';
-import { LogoutDocument } from './operations';
+import { ClinicSettingsDocument, LogoutDocument } from './operations';
+import { getClinicZone, setClinicZone } from './time';
+import { Loading } from './ui/status';
 import { sessionStore, useSession, type Session } from './session';
 import { routes as adminRoutes } from './views/admin/routes';
 import { routes as appointmentRoutes } from './views/appointments/routes';
@@ -46,6 +48,15 @@ function SignOutButton({ session }: { session: Session }) {
   );
 }
 
+/** Renders its children once the clinic's time zone is known (times before that would be off). */
+function ClinicZone({ children }: { children: ReactNode }) {
+  const { data, error } = useQuery(ClinicSettingsDocument, { fetchPolicy: 'cache-first' });
+  const zone = data?.clinic.timeZone;
+  if (zone && zone !== getClinicZone()) setClinicZone(zone);
+  if (!zone && !error) return <Loading what="Loading the clinic's settings" />;
+  return <>{children}</>;
+}
+
 function Shell({ session }: { session: Session }) {
   const [open, setOpen] = useState(false);
   const location = useLocation();
@@ -54,7 +65,7 @@ function Shell({ session }: { session: Session }) {
   const home = mine.find((a) => a.menu !== false)?.to ?? '/notifications';
   return (
     <>
-      <nav className="navbar navbar-expand-lg navbar-dark bg-clinic" aria-label="Main">
+      <nav className="navbar navbar-expand-xl navbar-dark bg-clinic" aria-label="Main">
         <div className="container-fluid">
           <span className="navbar-brand">HealthSync</span>
           <button className="navbar-toggler" type="button" aria-controls="main-menu" aria-expanded={open} aria-label="Menu" onClick={() => setOpen(!open)}>
@@ -73,8 +84,8 @@ function Shell({ session }: { session: Session }) {
                   </li>
                 ))}
             </ul>
-            <div className="d-flex flex-wrap align-items-center gap-2 py-2 py-lg-0">
-              <span className="navbar-text text-white small" id="who">
+            <div className="d-flex flex-wrap align-items-center gap-2 py-2 py-xl-0">
+              <span className="navbar-text text-white small text-truncate" id="who" title={session.user.email}>
                 {session.user.email} · {ROLE_NAME[session.user.role]}
               </span>
               <SignOutButton session={session} />
@@ -83,12 +94,14 @@ function Shell({ session }: { session: Session }) {
         </div>
       </nav>
       <main className="container-lg py-3 py-md-4">
-        <Routes>
-          {mine.map((a) => (
-            <Route key={a.path} path={a.path} element={a.element} />
-          ))}
-          <Route path="*" element={<Navigate to={home} replace />} />
-        </Routes>
+        <ClinicZone>
+          <Routes>
+            {mine.map((a) => (
+              <Route key={a.path} path={a.path} element={a.element} />
+            ))}
+            <Route path="*" element={<Navigate to={home} replace />} />
+          </Routes>
+        </ClinicZone>
       </main>
     </>
   );

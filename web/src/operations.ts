@@ -48,3 +48,12 @@ export const LogoutDocument = graphql(`
     logout(refreshToken: $refreshToken)
   }
 `);
+
+/** The clinic's settings (no sign-in needed): its time zone. */
+export const ClinicSettingsDocument = graphql(`
+  query ClinicSettings {
+    clinic {
+      timeZone
+    }
+  }
+`);

@@ -1,7 +1,19 @@
 /** Times as the clinic reads them: wall-clock in a named IANA zone (the doctor's or the clinic's). */
 
-/** The browser's own zone, used when no clinic or doctor zone is known. */
+/** The browser's own zone, used until the clinic's is known. */
 export const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+let clinicZone = LOCAL_ZONE;
+/**
+ * The clinic's zone (Query.clinic.timeZone, set once by the shell at sign-in): the default of
+ * every function here, so a time with no doctor's zone is read as the clinic reads it.
+ */
+export function setClinicZone(zone: string): void {
+  clinicZone = zone;
+}
+export function getClinicZone(): string {
+  return clinicZone;
+}
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 function format(zone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
@@ -15,29 +27,29 @@ function format(zone: string, options: Intl.DateTimeFormatOptions): Intl.DateTim
 }
 
 /** "09:30" */
-export function timeIn(iso: string, zone = LOCAL_ZONE): string {
+export function timeIn(iso: string, zone = clinicZone): string {
   return format(zone, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
 }
 
 /** "Thu 4 Dec 2026" */
-export function dayIn(iso: string, zone = LOCAL_ZONE): string {
+export function dayIn(iso: string, zone = clinicZone): string {
   return format(zone, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(iso));
 }
 
 /** "Thu 4 Dec 2026, 09:30" */
-export function dateTimeIn(iso: string, zone = LOCAL_ZONE): string {
+export function dateTimeIn(iso: string, zone = clinicZone): string {
   return `${dayIn(iso, zone)}, ${timeIn(iso, zone)}`;
 }
 
 /** yyyy-mm-dd of an instant in a zone (by part type: en-GB lists the day first). */
-export function localDateOf(instant: Date, zone = LOCAL_ZONE): string {
+export function localDateOf(instant: Date, zone = clinicZone): string {
   const parts = format(zone, { year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('year')}-${part('month')}-${part('day')}`;
 }
 
 /** Today's yyyy-mm-dd in a zone. */
-export function today(zone = LOCAL_ZONE): string {
+export function today(zone = clinicZone): string {
   return localDateOf(new Date(), zone);
 }
 
@@ -63,7 +75,7 @@ function offsetMinutes(zone: string, instant: Date): number {
 }
 
 /** The instant of a wall-clock yyyy-mm-dd + hh:mm in `zone` (ISO string). */
-export function instantOf(date: string, time: string, zone = LOCAL_ZONE): string {
+export function instantOf(date: string, time: string, zone = clinicZone): string {
   const guess = new Date(`${date}T${time}:00Z`);
   let t = guess.getTime() - offsetMinutes(zone, guess) * 60_000;
   t = guess.getTime() - offsetMinutes(zone, new Date(t)) * 60_000;
@@ -71,13 +83,13 @@ export function instantOf(date: string, time: string, zone = LOCAL_ZONE): string
 }
 
 /** The first instant of a local day in `zone` (ISO). */
-export function startOfDay(date: string, zone = LOCAL_ZONE): string {
+export function startOfDay(date: string, zone = clinicZone): string {
   return instantOf(date, '00:00', zone);
 }
 
 const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z\b/g;
 
 /** Every ISO UTC instant in a text rewritten as "Thu 4 Dec 2026, 09:00" in `zone`. */
-export function formatInstantsIn(text: string, zone = LOCAL_ZONE): string {
+export function formatInstantsIn(text: string, zone = clinicZone): string {
   return text.replace(ISO_INSTANT, (iso) => dateTimeIn(iso, zone));
 }

@@ -2,10 +2,10 @@ import { useQuery } from '@apollo/client/react';
 import { useMemo, useState, type FormEvent } from 'react';
 import { problemOf } from '../../errors';
 import type { AuditFilter, AuditOperation, AuditOutcome } from '../../gql/graphql';
-import { addDays, dateTimeIn, startOfDay } from '../../time';
+import { addDays, dateTimeIn, getClinicZone, startOfDay } from '../../time';
 import { MoreButton, SubmitButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, PageHeader } from '../../ui/status';
-import { CLINIC_ZONE, OPERATIONS, OUTCOMES, roleLabel } from './labels';
+import { OPERATIONS, OUTCOMES, roleLabel } from './labels';
 import { AdminAuditLogDocument, AdminUserChoicesDocument } from './operations';
 import { PatientPicker, type Picked } from './pickers';
 
@@ -30,8 +30,8 @@ function filterOf(d: Draft): AuditFilter {
     ...(d.patient ? { entityId: d.patient.id } : {}),
     ...(d.operation ? { operation: d.operation } : {}),
     ...(d.outcome ? { outcome: d.outcome } : {}),
-    ...(d.from ? { from: startOfDay(d.from, CLINIC_ZONE) } : {}),
-    ...(d.to ? { to: startOfDay(addDays(d.to, 1), CLINIC_ZONE) } : {}),
+    ...(d.from ? { from: startOfDay(d.from, getClinicZone()) } : {}),
+    ...(d.to ? { to: startOfDay(addDays(d.to, 1), getClinicZone()) } : {}),
   };
 }
 
@@ -176,7 +176,7 @@ export function AuditLogView() {
           <tbody>
             {entries.map((a) => (
               <tr key={a.id}>
-                <td data-label="Time">{dateTimeIn(a.at, CLINIC_ZONE)}</td>
+                <td data-label="Time">{dateTimeIn(a.at, getClinicZone())}</td>
                 <td data-label="User">
                   {a.userId ? (emailOf.get(a.userId) ?? a.userId) : 'No user (a service)'}
                   {a.role && <div className="small text-muted">{roleLabel(a.role)}</div>}

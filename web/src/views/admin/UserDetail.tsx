@@ -4,11 +4,11 @@ import { Link, useLocation, useParams } from 'react-router';
 import { problemOf, UserMessage } from '../../errors';
 import type { AdminUserQuery, Role } from '../../gql/graphql';
 import { useUser } from '../../session';
-import { dateTimeIn } from '../../time';
+import { dateTimeIn, getClinicZone } from '../../time';
 import { BusyButton, ConfirmButton, SubmitButton } from '../../ui/buttons';
 import { ErrorAlert, Loading, Notice, PageHeader } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
-import { CLINIC_ZONE, MIN_PASSWORD, ROLES, roleLabel } from './labels';
+import { MIN_PASSWORD, ROLES, roleLabel } from './labels';
 import {
   AdminDeactivateUserDocument,
   AdminLinkUserToDoctorDocument,
@@ -207,7 +207,7 @@ export function UserDetail() {
       {user && (
         <>
           <p className="text-muted">
-            {roleLabel(user.role)} · {user.active ? 'active' : 'deactivated'} · created {dateTimeIn(user.createdAt, CLINIC_ZONE)} · {user.lastLoginAt ? `last signed in ${dateTimeIn(user.lastLoginAt, CLINIC_ZONE)}` : 'never signed in'}
+            {roleLabel(user.role)} · {user.active ? 'active' : 'deactivated'} · created {dateTimeIn(user.createdAt, getClinicZone())} · {user.lastLoginAt ? `last signed in ${dateTimeIn(user.lastLoginAt, getClinicZone())}` : 'never signed in'}
           </p>
           <RoleSection user={user} say={setNotice} />
           <AccessSection user={user} say={setNotice} />

@@ -3,11 +3,11 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { problemOf, UserMessage } from '../../errors';
 import type { Role } from '../../gql/graphql';
-import { dateTimeIn } from '../../time';
+import { dateTimeIn, getClinicZone } from '../../time';
 import { MoreButton, SubmitButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, PageHeader } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
-import { CLINIC_ZONE, MIN_PASSWORD, ROLES, roleLabel } from './labels';
+import { MIN_PASSWORD, ROLES, roleLabel } from './labels';
 import { AdminCreateUserDocument, AdminUsersDocument } from './operations';
 import { DoctorPicker, PatientPicker, type Picked } from './pickers';
 
@@ -160,7 +160,7 @@ export function UsersView() {
                 <td data-label="Role">{roleLabel(u.role)}</td>
                 <td data-label="Status">{u.active ? 'Active' : <span className="badge text-bg-secondary">Deactivated</span>}</td>
                 <td data-label="Linked to">{u.patient ? `Patient ${u.patient.name}` : u.doctor ? u.doctor.name : '—'}</td>
-                <td data-label="Last sign-in">{u.lastLoginAt ? dateTimeIn(u.lastLoginAt, CLINIC_ZONE) : 'Never'}</td>
+                <td data-label="Last sign-in">{u.lastLoginAt ? dateTimeIn(u.lastLoginAt, getClinicZone()) : 'Never'}</td>
                 <td>
                   <Link className="btn btn-sm btn-outline-primary" to={`/users/${u.id}`} aria-label={`Manage ${u.email}`}>
                     Manage

@@ -1,5 +1,4 @@
 import type { AuditOperation, AuditOutcome, Role } from '../../gql/graphql';
-import { LOCAL_ZONE } from '../../time';
 
 /** Roles in words, in the order a super admin thinks of them. */
 export const ROLES: readonly { value: Role; label: string }[] = [
@@ -28,10 +27,5 @@ export const OUTCOMES: readonly { value: AuditOutcome; label: string }[] = [
   { value: 'FAILED', label: 'Failed' },
 ];
 
-/**
- * The clinic's time zone for dates typed into filters and times shown: the browser's zone (the
- * clinic's computers run in the clinic's zone; the graph does not publish CLINIC_TIME_ZONE).
- */
-export const CLINIC_ZONE = LOCAL_ZONE;
 
 export const MIN_PASSWORD = 12;

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { UserMessage } from '../../errors';
 import type { PharmacyPrescriptionFieldsFragment } from '../../gql/graphql';
 import { useUser } from '../../session';
-import { LOCAL_ZONE, today } from '../../time';
+import { getClinicZone, today } from '../../time';
 import { SubmitButton } from '../../ui/buttons';
 import { ErrorAlert, Loading } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
@@ -133,7 +133,7 @@ interface Draft {
 /** A doctor's new prescription for a patient they treat (the graph prescribes as the doctor). */
 export function PrescribeForm({ onDone }: { onDone: (text: string) => void }) {
   const user = useUser();
-  const zone = user.doctorZone ?? LOCAL_ZONE;
+  const zone = user.doctorZone ?? getClinicZone();
   const [patient, setPatient] = useState<PatientChoice | null>(null);
   const [medication, setMedication] = useState<MedicationChoice | null>(null);
   const blank = (): Draft => ({ dosage: '', frequency: '', startDate: today(zone), endDate: '', refills: '0' });

@@ -2,7 +2,7 @@ import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
 import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { problemOf, UserMessage } from '../../errors';
 import type { AnalyticsReport, Granularity, ReportsOverTimeQuery, ReportsQuery } from '../../gql/graphql';
-import { addDays, dateTimeIn, LOCAL_ZONE, mondayOf, today } from '../../time';
+import { addDays, dateTimeIn, getClinicZone, mondayOf, today } from '../../time';
 import { BusyButton, SubmitButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, Notice, PageHeader } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
@@ -11,7 +11,6 @@ import { ReportsCsvDocument, ReportsDocument, ReportsOverTimeDocument, ReportsRe
 import './reports.css';
 
 /** The clinic's zone: the browser's (the graph does not publish CLINIC_TIME_ZONE). */
-const CLINIC_ZONE = LOCAL_ZONE;
 
 interface Range {
   from: string;
@@ -295,7 +294,7 @@ function Average({ data, range }: { data: ReportsQuery['averageAppointmentsPerPa
 /** The four reports of a date range, their charts, tables and CSV files. */
 export function ReportsView() {
   const initial = useMemo<Range>(() => {
-    const to = today(CLINIC_ZONE);
+    const to = today(getClinicZone());
     return { from: addDays(to, -29), to };
   }, []);
   const [draft, setDraft] = useState<Range>(initial);
@@ -359,7 +358,7 @@ export function ReportsView() {
       )}
       <p className="text-muted" id="reports-computed" role="status">
         {longDate(range.from)} to {longDate(range.to)}, by the visit’s day in the doctor’s time zone.{' '}
-        {data && (computedAt ? `Figures computed ${dateTimeIn(computedAt, CLINIC_ZONE)}.` : 'The figures have not been computed yet: press “Update now”.')}
+        {data && (computedAt ? `Figures computed ${dateTimeIn(computedAt, getClinicZone())}.` : 'The figures have not been computed yet: press “Update now”.')}
       </p>
       <Notice text={notice} onDismiss={() => setNotice(null)} />
       <ErrorAlert problem={update.problem} onDismiss={update.clear} />
