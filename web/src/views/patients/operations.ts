@@ -79,8 +79,10 @@ export const PatientClinicalFragment = graphql(`
 export const PatientRecordDocument = graphql(`
   query PatientRecord($id: ObjectID!) {
     patient(id: $id) {
-      ...PatientDemographics
+      # Fragments spread in alphabetical order: the trusted-documents manifest sorts a document's
+      # fragments by name, and the app must send the same bytes.
       ...PatientClinical
+      ...PatientDemographics
     }
   }
 `);
