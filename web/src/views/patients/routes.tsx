@@ -1,4 +1,4 @@
-import { Route, Routes } from 'react-router';
+import { Navigate, Route, Routes } from 'react-router';
 import type { AreaRoute } from '../../area';
 import { MANAGERS, STAFF } from '../../area';
 import { useUser } from '../../session';
@@ -12,9 +12,9 @@ function Patients() {
   return (
     <Routes>
       <Route index element={<PatientsList />} />
-      {manager && <Route path="new" element={<NewPatientPage />} />}
+      <Route path="new" element={manager ? <NewPatientPage /> : <Navigate to="/patients" replace />} />
       <Route path=":id" element={<PatientPage />} />
-      {manager && <Route path=":id/edit" element={<EditPatientPage />} />}
+      <Route path=":id/edit" element={manager ? <EditPatientPage /> : <Navigate to=".." relative="path" replace />} />
     </Routes>
   );
 }
