@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildSchema, parse, validate } from 'graphql';
+import { InMemoryCache } from '@apollo/client';
+import { print } from '@apollo/client/utilities';
+import { buildSchema, parse, validate, type DocumentNode } from 'graphql';
+import * as appDocuments from '../web/src/gql/graphql';
 import { API_SCHEMA_FILE, composeApiSchema } from '../scripts/compose';
 import { WEB_OPERATIONS_FILE, webOperationsManifestJson } from '../scripts/webOperations';
 import { sha256Hex, TrustedDocuments, type PersistedQueryManifest } from '../router/trustedDocuments';
@@ -31,6 +34,17 @@ describe('schema/web-operations.json', () => {
     expect(manifest.operations.map((o) => o.name)).toEqual(expect.arrayContaining(['Login', 'RefreshSession', 'Logout', 'NotificationAdded', 'BookAppointment']));
     for (const op of manifest.operations) expect(op.id).toBe(sha256Hex(op.body));
     expect(TrustedDocuments.load([WEB_OPERATIONS_FILE]).size).toBe(manifest.operations.length);
+  });
+
+  it('holds every document the app can send, byte for byte as Apollo Client prints it', () => {
+    // The typed documents graphql-codegen made from web/src (npm test runs codegen first), through
+    // the same transform (adding __typename) and printer Apollo Client uses before sending: a
+    // document the manifest lists differently (e.g. fragments in another order) would be refused.
+    const cache = new InMemoryCache();
+    const bodies = new Set(manifest.operations.map((o) => o.body));
+    const sent = Object.entries(appDocuments).filter((entry): entry is [string, DocumentNode] => entry[0].endsWith('Document') && typeof entry[1] === 'object');
+    expect(sent.length).toBe(manifest.operations.length);
+    for (const [name, document] of sent) expect([name, bodies.has(print(cache.transformDocument(document)))]).toEqual([name, true]);
   });
 
   it('holds only operations valid against schema/api.graphql', () => {
