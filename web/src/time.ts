@@ -29,14 +29,11 @@ export function dateTimeIn(iso: string, zone = LOCAL_ZONE): string {
   return `${dayIn(iso, zone)}, ${timeIn(iso, zone)}`;
 }
 
-/** yyyy-mm-dd of an instant in a zone. */
+/** yyyy-mm-dd of an instant in a zone (from the parts by type: en-GB orders them day, month, year). */
 export function localDateOf(instant: Date, zone = LOCAL_ZONE): string {
-  return format(zone, { year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant).reduce((acc, p) => {
-    if (p.type === 'year') return `${p.value}${acc}`;
-    if (p.type === 'month') return `${acc}-${p.value}`;
-    if (p.type === 'day') return `${acc}-${p.value}`;
-    return acc;
-  }, '');
+  const parts = format(zone, { year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
 }
 
 /** Today's yyyy-mm-dd in a zone. */
