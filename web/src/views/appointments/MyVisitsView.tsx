@@ -14,7 +14,7 @@ function VisitItem({ a, actions }: { a: Appt; actions: boolean }) {
     <li className="list-group-item visit-item" data-appointment={a.id}>
       <div className="d-flex flex-wrap align-items-start gap-2">
         <div className="me-auto">
-          <div className="fw-semibold">{whenText(a, a.timeZone)}</div>
+          <div className="fw-semibold visit-when">{whenText(a, a.timeZone)}</div>
           <div>
             {a.doctor.name} · {a.specialty}
           </div>
