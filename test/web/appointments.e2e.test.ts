@@ -320,6 +320,26 @@ describe('appointments (doctor)', () => {
     await expectClean(open);
     await open.context.close();
   }, 150_000);
+  it('refreshes the doctor\'s calendar live when one of their visits is booked elsewhere', async () => {
+    const t = cap(tag());
+    const patient = await newPatient(`Live${t}`);
+    const day = clinicDate(20);
+    const open = await openAs(web, 'DOCTOR', 'desktop');
+    const { page } = open;
+    await go(page, 'Appointments');
+    await page.getByRole('button', { name: 'Day', exact: true }).click();
+    await page.getByLabel('Date', { exact: true }).fill(day);
+    await page.locator('#calendar-title').getByText(new RegExp(`${Number(day.slice(8))} `)).waitFor();
+    await page.locator('#day-list, .empty-state').first().waitFor();
+    expect(await page.getByText(patient.name).count()).toBe(0);
+    // Booked by the front desk meanwhile: it appears without a reload (appointmentChanged over graphql-ws).
+    await book(patient.id, web.doctor.id, await slotAt(web.doctor.id, day, '16:00'), 'Booked at the desk');
+    const row = page.locator('#day-list tr', { hasText: patient.name });
+    await row.waitFor({ timeout: 20_000 });
+    expect(await row.textContent()).toContain('16:00–16:30');
+    await expectClean(open);
+    await open.context.close();
+  }, 90_000);
 });
 
 describe('My visits (patient)', () => {

@@ -195,8 +195,8 @@ export function AppointmentPanel({ a, onClose, headingLevel = 2 }: { a: Appt; on
   return (
     <section className="card mb-3 appt-panel" aria-label="Selected appointment" id="appointment-panel">
       <div className="card-body">
-        <div className="d-flex flex-wrap align-items-start gap-2">
-          <Heading className="h5 me-auto mb-1">
+        <div className="d-flex align-items-start gap-2">
+          <Heading className="h5 flex-grow-1 mb-1">
             {a.patient.name} with {a.doctor.name}
           </Heading>
           {onClose && (

@@ -30,7 +30,10 @@ function PatientSearch({ onPick }: { onPick: (p: Person) => void }) {
     const t = setTimeout(() => setSearch(text.trim()), 250);
     return () => clearTimeout(t);
   }, [text]);
-  const { data, loading, error, fetchMore } = useQuery(ApptPatientSearchDocument, { variables: { search: search || null } });
+  const result = useQuery(ApptPatientSearchDocument, { variables: { search: search || null } });
+  const { loading, error, fetchMore } = result;
+  // The last answer stays while the next search runs (no flicker while typing).
+  const data = result.data ?? result.previousData;
   const list = data?.patients.edges.map((e) => e.node) ?? [];
   return (
     <div className="mb-3">
@@ -40,7 +43,7 @@ function PatientSearch({ onPick }: { onPick: (p: Person) => void }) {
       <input className="form-control" type="search" id={`${id}-search`} value={text} onChange={(e) => setText(e.target.value)} placeholder="First or last name, or email" autoComplete="off" />
       <ErrorAlert problem={error ? problemOf(error) : null} />
       {loading && !data && <Loading what="Searching patients" />}
-      {data && list.length === 0 && <Empty>No patient matches “{search}”.</Empty>}
+      {result.data && list.length === 0 && <Empty>{search ? `No patient matches “${search}”.` : 'No patients yet.'}</Empty>}
       {list.length > 0 && (
         <ul className="list-group mt-2" id="patient-results" aria-label="Matching patients">
           {list.map((p) => (
