@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { setAppointmentFields } from '../appointmentFixtures';
-import { clinicDate, go, openAs, reviewProblems, startWebStack, stopWebStack, WEEK, ZONE, type OpenPage, type ViewportName, type WebStack } from './harness';
+import { clinicDate, go, openApp, openAs, reviewProblems, startWebStack, stopWebStack, WEEK, ZONE, type OpenPage, type ViewportName, type WebStack } from './harness';
 
 /**
  * The appointments area in a real browser: the staff calendar (day and week, per doctor or for the
@@ -324,9 +324,22 @@ describe('appointments (doctor)', () => {
     const t = cap(tag());
     const patient = await newPatient(`Live${t}`);
     const day = clinicDate(20);
-    const open = await openAs(web, 'DOCTOR', 'desktop');
+    const open = await openApp(web, 'desktop');
     const { page } = open;
+    // The calendar's subscription on the app's one socket (opened at sign-in for the live feed).
+    const subscribed = new Promise<void>((resolve) => {
+      page.on('websocket', (ws) =>
+        ws.on('framesent', (frame) => {
+          const text = String(frame.payload);
+          if (text.includes('"subscribe"') && text.includes('ApptChanged')) resolve();
+        }),
+      );
+    });
+    await page.fill('#login-email', web.emails.DOCTOR);
+    await page.fill('#login-password', web.password('DOCTOR'));
+    await page.click('#login-form button[type=submit]');
     await go(page, 'Appointments');
+    await subscribed;
     await page.getByRole('button', { name: 'Day', exact: true }).click();
     await page.getByLabel('Date', { exact: true }).fill(day);
     await page.locator('#calendar-title').getByText(new RegExp(`${Number(day.slice(8))} `)).waitFor();
