@@ -1,9 +1,31 @@
+import { Route, Routes } from 'react-router';
 import type { AreaRoute } from '../../area';
 import { STAFF } from '../../area';
-import { PageHeader } from '../../ui/status';
+import { BookView } from './BookView';
+import { CalendarView } from './CalendarView';
+import { MyVisitsView } from './MyVisitsView';
 
-function Calendar() {
-  return <PageHeader title="Appointments" />;
+/** Staff: the calendar (day/week, per doctor or clinic) and booking at appointments/book. */
+function StaffArea() {
+  return (
+    <Routes>
+      <Route path="book" element={<BookView />} />
+      <Route path="*" element={<CalendarView />} />
+    </Routes>
+  );
 }
 
-export const routes: AreaRoute[] = [{ path: 'appointments/*', to: '/appointments', label: 'Appointments', roles: STAFF, element: <Calendar /> }];
+/** A patient: their visits and booking for themselves at visits/book. */
+function PatientArea() {
+  return (
+    <Routes>
+      <Route path="book" element={<BookView />} />
+      <Route path="*" element={<MyVisitsView />} />
+    </Routes>
+  );
+}
+
+export const routes: AreaRoute[] = [
+  { path: 'appointments/*', to: '/appointments', label: 'Appointments', roles: STAFF, element: <StaffArea /> },
+  { path: 'visits/*', to: '/visits', label: 'My visits', roles: ['PATIENT'], element: <PatientArea /> },
+];
