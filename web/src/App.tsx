@@ -77,7 +77,7 @@ function Shell({ session }: { session: Session }) {
                 .filter((a) => a.menu !== false)
                 .map((a) => (
                   <li className="nav-item" key={a.to}>
-                    <NavLink className="nav-link" to={a.to}>
+                    <NavLink className="nav-link" to={a.to} onClick={() => setOpen(false)}>
                       {a.label}
                       {a.to === '/notifications' && <UnreadBadge />}
                     </NavLink>

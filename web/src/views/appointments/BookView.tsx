@@ -3,7 +3,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { problemOf } from '../../errors';
 import { useUser } from '../../session';
-import { LOCAL_ZONE, today } from '../../time';
+import { getClinicZone, today } from '../../time';
 import { MoreButton, SubmitButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, Notice, PageHeader } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
@@ -140,7 +140,7 @@ export function BookView() {
   const visit = source.data?.appointment;
   const patient: Person | null = isPatient ? (user.patientId ? { id: user.patientId, name: 'You' } : null) : visit ? visit.patient : picked;
   const theDoctor = isDoctor ? (visit ? { id: visit.doctor.id, name: visit.doctor.name, timeZone: visit.doctor.timeZone } : null) : doctor;
-  const zone = theDoctor?.timeZone ?? LOCAL_ZONE;
+  const zone = theDoctor?.timeZone ?? getClinicZone();
   const shownDay = day || today(zone);
 
   const action = useAction(async (key: string, input: { patientId: string; doctorId: string; start: string; end: string; reason: string }) => {

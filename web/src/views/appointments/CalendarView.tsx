@@ -3,7 +3,7 @@ import { useEffect, useId, useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { problemOf } from '../../errors';
 import { useUser } from '../../session';
-import { addDays, LOCAL_ZONE, mondayOf, today } from '../../time';
+import { addDays, getClinicZone, mondayOf, today } from '../../time';
 import { MoreButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, PageHeader } from '../../ui/status';
 import { AppointmentPanel } from './AppointmentPanel';
@@ -148,7 +148,7 @@ export function CalendarView() {
   const doctors = useQuery(ApptDoctorsDocument, { variables: {}, skip: isDoctor });
   const doctorList = doctors.data?.doctors.edges.map((e) => e.node) ?? [];
   const doctorId = isDoctor ? (user.doctorId ?? '') : (params.get('doctor') ?? '');
-  const zone = isDoctor ? (user.doctorZone ?? LOCAL_ZONE) : (doctorList.find((d) => d.id === doctorId)?.timeZone ?? LOCAL_ZONE);
+  const zone = isDoctor ? (user.doctorZone ?? getClinicZone()) : (doctorList.find((d) => d.id === doctorId)?.timeZone ?? getClinicZone());
   const todayDate = today(zone);
   const view: View = (params.get('view') as View | null) ?? (isDoctor || doctorId ? 'week' : 'day');
   const date = /^\d{4}-\d{2}-\d{2}$/.test(params.get('date') ?? '') ? params.get('date')! : todayDate;

@@ -2,7 +2,7 @@ import { useMutation, useQuery } from '@apollo/client/react';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import type { DoctorProfileFragment } from '../../gql/graphql';
-import { LOCAL_ZONE } from '../../time';
+import { getClinicZone } from '../../time';
 import { SubmitButton } from '../../ui/buttons';
 import { ErrorAlert, Notice } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
@@ -50,7 +50,7 @@ export function DoctorForm({ doctor }: { doctor?: DoctorProfileFragment }) {
     specialty: doctor?.specialty ?? '',
     email: doctor?.email ?? '',
     phone: doctor?.phone ?? '',
-    timeZone: doctor?.timeZone ?? (TIME_ZONES.includes(LOCAL_ZONE) ? LOCAL_ZONE : ''),
+    timeZone: doctor?.timeZone ?? (TIME_ZONES.includes(getClinicZone()) ? getClinicZone() : ''),
   });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saved, setSaved] = useState<string | null>(null);

@@ -3,7 +3,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import type { AppointmentStatus, PatientClinicalFragment, PatientDemographicsFragment } from '../../gql/graphql';
 import { problemOf } from '../../errors';
 import { useUser } from '../../session';
-import { dateTimeIn, dayIn, instantOf, LOCAL_ZONE, timeIn, today } from '../../time';
+import { dateTimeIn, dayIn, getClinicZone, instantOf, timeIn, today } from '../../time';
 import { SubmitButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, Notice } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
@@ -337,5 +337,5 @@ export function VisitSummary({ patientId }: { patientId: string }) {
 
 /** The zone clinical times are shown in: the doctor's own, else the browser's (the clinic's). */
 export function useClinicalZone(): string {
-  return useUser().doctorZone ?? LOCAL_ZONE;
+  return useUser().doctorZone ?? getClinicZone();
 }

@@ -21,7 +21,8 @@ function Medications() {
   );
 }
 
+/** Prescriptions first: for a pharmacist the queue is the day's work (and so the start page). */
 export const routes: AreaRoute[] = [
-  { path: 'medications/*', to: '/medications', label: 'Medications', roles: CATALOGUE_READERS, element: <Medications /> },
   { path: 'prescriptions', to: '/prescriptions', label: 'Prescriptions', roles: PRESCRIPTION_READERS, element: <PrescriptionsView /> },
+  { path: 'medications/*', to: '/medications', label: 'Medications', roles: CATALOGUE_READERS, element: <Medications /> },
 ];
