@@ -111,6 +111,7 @@ describe('doctors area', () => {
 
     // Back in the list under its specialty, active.
     await page.getByRole('link', { name: '← All doctors' }).click();
+    await page.locator('#doctor-list').waitFor();
     await page.getByLabel('Specialty').selectOption(specialty);
     const only = page.locator('#doctor-list tbody tr');
     await page.locator('#doctor-list tr', { hasText: name }).getByText('Active', { exact: true }).waitFor();

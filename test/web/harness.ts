@@ -155,7 +155,13 @@ export async function horizontalOverflow(page: Page): Promise<number> {
 export async function reviewProblems(open: OpenPage): Promise<string[]> {
   const found = [...open.problems];
   const overflow = await horizontalOverflow(open.page);
-  if (overflow > 0) found.push(`page ${overflow}px wider than the viewport`);
+  if (overflow > 0) {
+    // Name the deepest elements that reach past the right edge, to say what is cut off.
+    const culprits = (await open.page.evaluate(
+      `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && ![...e.children].some((c) => c.getBoundingClientRect().right > window.innerWidth + 1)).slice(0, 3).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : '') + ' "' + (e.textContent || '').trim().slice(0, 30) + '"')`,
+    )) as string[];
+    found.push(`page ${overflow}px wider than the viewport: ${culprits.join(', ')}`);
+  }
   found.push(...(await accessibilityViolations(open.page)));
   return found;
 }

@@ -86,7 +86,8 @@ function Shell({ session }: { session: Session }) {
             </ul>
             <div className="d-flex flex-wrap align-items-center gap-2 py-2 py-xl-0">
               <span className="navbar-text text-white small text-truncate" id="who" title={session.user.email}>
-                {session.user.email} · {ROLE_NAME[session.user.role]}
+                <span className="d-xl-none d-xxl-inline">{session.user.email} · </span>
+                {ROLE_NAME[session.user.role]}
               </span>
               <SignOutButton session={session} />
             </div>
