@@ -32,9 +32,17 @@ async function newPatient(name: string): Promise<string> {
   });
   return res.data!.registerPatient.id;
 }
+/**
+ * Free slots from the start of the UTC day after tomorrow (the doctor's day starts at 08:00 there,
+ * whatever the time of the run: a window starting "now + 24 h" would begin mid-morning on some
+ * runs and leave out the early slots a test moves the schedule past).
+ */
 async function slots(doctorId: string, days = 3): Promise<{ start: string; end: string }[]> {
-  const from = new Date(Date.now() + 86_400_000).toISOString();
-  const to = new Date(Date.now() + (days + 1) * 86_400_000).toISOString();
+  const dayAfterTomorrow = new Date();
+  dayAfterTomorrow.setUTCHours(0, 0, 0, 0);
+  dayAfterTomorrow.setUTCDate(dayAfterTomorrow.getUTCDate() + 2);
+  const from = dayAfterTomorrow.toISOString();
+  const to = new Date(dayAfterTomorrow.getTime() + days * 86_400_000).toISOString();
   const res = await gql<{ availableSlots: { start: string; end: string }[] }>(
     `query S($d: ObjectID!, $f: DateTime!, $t: DateTime!) { availableSlots(doctorId: $d, from: $f, to: $t) { start end } }`,
     { d: doctorId, f: from, t: to },

@@ -80,7 +80,7 @@ export const patientRows: AccessRows = {
 /** Accounts and doctors hold no patient data. */
 export const staffRows: AccessRows = {
   notPatientData: [
-    'accounts.me', 'accounts.user', 'accounts.users', 'accounts.auditLog', 'accounts.login', 'accounts.refreshSession',
+    'accounts.clinic', 'accounts.me', 'accounts.user', 'accounts.users', 'accounts.auditLog', 'accounts.login', 'accounts.refreshSession',
     'accounts.logout', 'accounts.changePassword', 'accounts.createUser', 'accounts.setUserRole', 'accounts.deactivateUser',
     'accounts.reactivateUser', 'accounts.resetPassword', 'accounts.linkUserToPatient', 'accounts.linkUserToDoctor',
     'doctors.doctor', 'doctors.doctors', 'doctors.specialties', 'doctors.createDoctor',

@@ -103,7 +103,9 @@ export async function stopWebStack(stack: WebStack | undefined): Promise<void> {
 /** A fresh tab (own sessionStorage) at a viewport, in the clinic's zone, collecting problems. */
 export async function openApp(stack: WebStack, viewport: ViewportName = 'desktop'): Promise<OpenPage> {
   if (!browser) throw new Error('startWebStack first');
-  const context = await browser.newContext({ ...VIEWPORTS[viewport], timezoneId: ZONE, locale: 'en-GB' });
+  // Reduced motion: Bootstrap then switches off its colour transitions, so the accessibility check
+  // never measures a button halfway between two colours.
+  const context = await browser.newContext({ ...VIEWPORTS[viewport], timezoneId: ZONE, locale: 'en-GB', reducedMotion: 'reduce' });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
