@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import type { SubgraphContext } from './context';
-import { appError, badInput, ErrorCode, isDuplicateKey } from './errors';
+import { appError, badInput, ErrorCode } from './errors';
+import { GroupInsert } from './groupInsert';
 import { indexesOnce } from './indexes';
 
 /**
@@ -120,12 +121,15 @@ export interface Reservation {
 export class IdempotencyKeys {
   /** The unique index on `key` must exist before the first reservation. */
   private readonly ready: () => Promise<unknown>;
+  /** Reservations of concurrent calls go in together; each wins or loses on its own unique `key`. */
+  private readonly inserts: GroupInsert<IdempotencyRecordDoc>;
 
   constructor(
     private readonly model: Model<IdempotencyRecordDoc>,
     private readonly ttlMs = IDEMPOTENCY_TTL_MS,
   ) {
     this.ready = indexesOnce(model);
+    this.inserts = new GroupInsert(model);
   }
 
   /**
@@ -137,12 +141,7 @@ export class IdempotencyKeys {
     const hash = requestHash(request);
     for (;;) {
       const fresh = { _id: new Types.ObjectId(), key, hash, resultId: new Types.ObjectId(), createdAt: new Date() };
-      try {
-        await this.model.create(fresh);
-        return { resultId: fresh.resultId, recordId: fresh._id, fresh: true };
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-      }
+      if (await this.inserts.insert(fresh)) return { resultId: fresh.resultId, recordId: fresh._id, fresh: true };
       const current = await this.model.findOne({ key }).lean<IdempotencyRecordDoc>();
       if (!current) continue; // released meanwhile
       if (current.createdAt.getTime() <= Date.now() - this.ttlMs) {

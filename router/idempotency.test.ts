@@ -30,6 +30,31 @@ describe('idempotency records of the router', () => {
     expect(await s.begin(k, 'h')).toEqual({ run: false, answer });
   });
 
+  it('stores the records of concurrent requests together, each winning or losing on its own key', async () => {
+    const s = store();
+    const held = key();
+    const holder = await s.begin(held, 'h');
+    if (!holder.run) throw new Error('the holder must run');
+    // 30 at once: 28 new keys, a key twice (exactly one of the two runs), and the held key (waits).
+    const keys = [...Array.from({ length: 28 }, key)];
+    const twice = key();
+    const waiting = s.begin(held, 'h');
+    const pair = [s.begin(twice, 'h'), s.begin(twice, 'h')];
+    const begun = await Promise.all(keys.map((k) => s.begin(k, 'h')));
+    expect(begun.filter((b) => b.run)).toHaveLength(28);
+    // Of the pair one runs at once; the other waits for its answer.
+    const winner = await Promise.race(pair);
+    if (!winner.run) throw new Error('one of the pair must run');
+    await s.finish(winner.recordId, answer);
+    expect((await Promise.all(pair)).filter((b) => !b.run)).toEqual([{ run: false, answer }]);
+    // The held key's request gets the holder's answer once it is stored.
+    await s.finish(holder.recordId, answer);
+    expect(await waiting).toEqual({ run: false, answer });
+    // Every answer of the 28 is stored (together) and replayed.
+    await Promise.all(begun.map((b) => (b.run ? s.finish(b.recordId, answer) : Promise.resolve())));
+    for (const k of keys) expect(await s.begin(k, 'h')).toEqual({ run: false, answer });
+  });
+
   it('refuses the key for another request, and lets a retry run again after an open outcome', async () => {
     const s = store();
     const k = key();

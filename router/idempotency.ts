@@ -1,7 +1,8 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
 import { GraphQLError, type FormattedExecutionResult } from 'graphql';
-import { Schema, type Connection, type Model, type Types } from 'mongoose';
-import { appError, ErrorCode, isDuplicateKey } from '../platform/errors';
+import { Schema, Types, type Connection, type Model } from 'mongoose';
+import { GroupInsert } from '../platform/groupInsert';
+import { appError, ErrorCode } from '../platform/errors';
 import { indexesOnce } from '../platform/indexes';
 import {
   IDEMPOTENCY_KEY_HEADER,
@@ -84,6 +85,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class IdempotencyStore {
   private readonly ttlMs: number;
   private readonly ready: () => Promise<unknown>;
+  /** Records of concurrent requests go in together; each wins or loses on its own unique `key`. */
+  private readonly inserts: GroupInsert<RecordDoc>;
 
   constructor(
     private readonly model: Model<RecordDoc>,
@@ -91,6 +94,7 @@ export class IdempotencyStore {
   ) {
     this.ttlMs = opts.ttlMs ?? IDEMPOTENCY_TTL_MS;
     this.ready = indexesOnce(model);
+    this.inserts = new GroupInsert(model);
   }
 
   static open(conn: Connection, opts: IdempotencyStoreOptions): IdempotencyStore {
@@ -115,12 +119,8 @@ export class IdempotencyStore {
         leaseUntil: new Date(now + this.opts.leaseMs),
         expiresAt: new Date(now + this.ttlMs),
       };
-      try {
-        const created = await this.model.create(record);
-        return { run: true, recordId: created._id };
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-      }
+      const recordId = new Types.ObjectId();
+      if (await this.inserts.insert({ _id: recordId, ...record })) return { run: true, recordId };
       const current = await this.model.findOne({ key }).lean<RecordDoc>();
       if (!current) continue; // dropped meanwhile: insert again
       const over = current.expiresAt.getTime() <= Date.now() || (current.state === 'IN_PROGRESS' && current.leaseUntil.getTime() <= Date.now());
@@ -137,6 +137,7 @@ export class IdempotencyStore {
 
   /** Stores the answer of the request that holds `recordId` (if it still does). */
   async finish(recordId: Types.ObjectId, answer: StoredAnswer): Promise<void> {
+    // One update each: an update command of many statements (bulkWrite) hangs on FerretDB 1.24.
     await this.model.updateOne({ _id: recordId, state: 'IN_PROGRESS' }, { $set: { state: 'DONE', answer: JSON.stringify(answer) } });
   }
 
