@@ -157,7 +157,10 @@ export function CalendarView() {
   const cal = useCalendar(doctorId, days);
 
   const set = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
+    // From the address as it is now (the hash router writes it at once), not as last rendered:
+    // quick successive changes (a doctor, then Day, then a date) each keep the ones before, also
+    // when the re-render after the previous one has not happened yet.
+    const next = new URLSearchParams(window.location.hash.split('?')[1] ?? '');
     for (const [k, v] of Object.entries(changes)) {
       if (v === null || v === '') next.delete(k);
       else next.set(k, v);
