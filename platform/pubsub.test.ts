@@ -6,6 +6,7 @@ import { dropTestDatabases, openDb, silentLog, testConfig } from '../test/helper
 import { EVENTS_DB, Publisher, Subscriber, type LiveEvent } from './pubsub';
 import { dbName } from './config';
 
+const SMALL_EVENTS_DB = 'events_small';
 let cfg: Config;
 let a: Connection;
 let b: Connection;
@@ -17,7 +18,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await a.close();
   await b.close();
-  await dropTestDatabases(cfg, [EVENTS_DB]);
+  await dropTestDatabases(cfg, [EVENTS_DB, SMALL_EVENTS_DB]);
 });
 
 const waitFor = async (cond: () => boolean, ms = 3000) => {
@@ -43,6 +44,35 @@ describe('live events through a capped collection', () => {
     expect(got2.map((e) => e.data.n)).toEqual([1, 2, 3, 9]);
     await s1.close();
     await s2.close();
+  });
+
+  it('never stores an event behind the stream after the numbers a quiet publisher knew have fallen out of it', async () => {
+    const db = dbName(cfg, SMALL_EVENTS_DB);
+    let now = Date.now();
+    const quiet = await Publisher.open(a, db, { maxEvents: 10, clock: () => now });
+    const busy = await Publisher.open(b, db, { maxEvents: 10 });
+    const stream = a.useDb(db, { useCache: true }).db!.collection<LiveEvent>('live_stream');
+    await quiet.publish('t', { n: 'first' });
+    for (let n = 0; n < 25; n++) await busy.publish('t', { n });
+    // MongoDB drops the oldest events as new ones come; the embedded FerretDB in its cleanup, which `compact` runs now.
+    await stream.db.command({ compact: 'live_stream' }).catch(() => undefined);
+    const kept = (await stream.find({}, { projection: { _id: 1 } }).toArray()).map((e) => e._id);
+    expect(kept).not.toContain(2); // the number after the quiet publisher's event is free again
+
+    now += 60_000; // a minute later (its own clock): the quiet publisher publishes again
+    await quiet.publish('t', { n: 'late' });
+    const late = await stream.findOne({ 'data.n': 'late' });
+    expect(late?._id).toBe(Math.max(...kept) + 1);
+
+    // A reader that had seen everything before it gets the late event.
+    const sub = await Subscriber.open(b, db, silentLog);
+    const got: LiveEvent[] = [];
+    sub.on('t', (e) => got.push(e));
+    await busy.publish('t', { n: 'after' });
+    await quiet.publish('t', { n: 'last' });
+    await waitFor(() => got.length >= 2);
+    await sub.close();
+    expect(got.map((e) => e.data.n)).toEqual(['after', 'last']);
   });
 
   it('loses no event when three processes publish at once, and hands each on once, in stream order', async () => {

@@ -39,12 +39,18 @@ const COLLECTION = 'live_stream';
 const CAPPED_BYTES = 16 * 1024 * 1024;
 const CAPPED_DOCS = 50_000;
 
-async function eventsCollection(conn: Connection, dbName: string): Promise<mongo.Collection<LiveEvent>> {
+/** How the stream is made when a process finds none (tests use a small one to see old events fall out). */
+export interface StreamOptions {
+  /** At most this many events are kept (the capped collection's `max`); the oldest fall out. */
+  maxEvents?: number;
+}
+
+async function eventsCollection(conn: Connection, dbName: string, opts: StreamOptions = {}): Promise<mongo.Collection<LiveEvent>> {
   const db = conn.useDb(dbName, { useCache: true }).db!;
   const exists = await db.listCollections({ name: COLLECTION }, { nameOnly: true }).toArray();
   if (exists.length === 0) {
     try {
-      await db.createCollection(COLLECTION, { capped: true, size: CAPPED_BYTES, max: CAPPED_DOCS });
+      await db.createCollection(COLLECTION, { capped: true, size: CAPPED_BYTES, max: opts.maxEvents ?? CAPPED_DOCS });
     } catch (err) {
       // Another process created it first.
       if (!/already exists/i.test((err as Error).message)) throw err;
@@ -61,6 +67,15 @@ async function newestSeq(collection: mongo.Collection<LiveEvent>): Promise<numbe
 
 /** How long a publish keeps trying for a free number while other publishers are faster. */
 const PUBLISH_WAIT_MS = 10_000;
+/**
+ * How long the number after this process's last event is tried first, without reading the newest.
+ * Only while it cannot have fallen out of the stream: a number that did (the capped collection
+ * drops the oldest events) is free again, and storing an event under it would put it behind
+ * events the readers have passed, so they would never see it. To fall out within this time,
+ * CAPPED_DOCS (50,000) newer events would have to be stored in it, far beyond the pace of one
+ * stream whose numbers are claimed one insert at a time.
+ */
+const REUSE_NEXT_MS = 1_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -72,14 +87,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (works on MongoDB 7 and FerretDB 1.24 alike: an insert against a unique index is atomic on both).
  */
 export class Publisher {
+  /** The number after this process's last event, and when it was stored (see REUSE_NEXT_MS). */
   private next = 0;
+  private nextAt = 0;
   /** Publishes of this process go one after the other: they would only race each other for numbers. */
   private tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly collection: mongo.Collection<LiveEvent>) {}
+  private constructor(
+    private readonly collection: mongo.Collection<LiveEvent>,
+    private readonly clock: () => number,
+  ) {}
 
-  static async open(conn: Connection, dbName: string): Promise<Publisher> {
-    return new Publisher(await eventsCollection(conn, dbName));
+  static async open(conn: Connection, dbName: string, opts: StreamOptions & { clock?: () => number } = {}): Promise<Publisher> {
+    return new Publisher(await eventsCollection(conn, dbName, opts), opts.clock ?? Date.now);
   }
 
   publish(topic: string, data: Record<string, unknown>): Promise<void> {
@@ -90,12 +110,14 @@ export class Publisher {
 
   private async store(topic: string, data: Record<string, unknown>): Promise<void> {
     const deadline = Date.now() + PUBLISH_WAIT_MS;
-    // The number after the one this process stored last, or after the newest stored.
-    let seq = this.next > 0 ? this.next : (await newestSeq(this.collection)) + 1;
+    // The number after the one this process stored last (while it cannot have fallen out of the stream), or after the newest stored.
+    const recent = this.next > 0 && this.clock() - this.nextAt < REUSE_NEXT_MS;
+    let seq = recent ? this.next : (await newestSeq(this.collection)) + 1;
     for (let attempt = 0; attempt === 0 || Date.now() < deadline; attempt++) {
       try {
         await this.collection.insertOne({ _id: seq, topic, at: new Date(), data });
         this.next = seq + 1;
+        this.nextAt = this.clock();
         return;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
