@@ -3,8 +3,8 @@ import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } f
 import path from 'node:path';
 
 /**
- * One fix to FerretDB 1.24.2, applied at build time: the module as the Go proxy serves it is copied
- * out of the module cache, one constant is changed, and the wrapper is built against the copy
+ * Fixes to FerretDB 1.24.2, applied at build time: the module as the Go proxy serves it is copied
+ * out of the module cache, the edits below are made, and the wrapper is built against the copy
  * through a `replace` in a generated go.mod (`go build -modfile`). (`go build -overlay` would be
  * simpler but refuses files in the module cache.)
  *
@@ -66,6 +66,17 @@ const EDITS: Array<{ file: string; original: string; fixed: string }> = [
     fixed: `func (h *Handler) findAndModifyDocument(ctx context.Context, params *common.FindAndModifyParams) (*findAndModifyResult, error) {
 	defer healthsyncLockCollection(params.DB, params.Collection)()
 
+`,
+  },
+  // The embedded FerretDB never trimmed capped collections: its library entry point leaves the
+  // cleanup interval at 0 ("disabled"; only the ferretdb command sets one, 1 minute), so the live
+  // event stream (platform/pubsub.ts, `max` 50,000) grew without end. Same interval as the command.
+  {
+    file: 'ferretdb/ferretdb.go',
+    original: `			CappedCleanupPercentage: 10,
+`,
+    fixed: `			CappedCleanupPercentage: 10,
+			CappedCleanupInterval:   60_000_000_000, // one minute, the ferretdb command's default
 `,
   },
 ];
