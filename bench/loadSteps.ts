@@ -336,6 +336,23 @@ async function bigCollections(run: Run): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // 3. No faults.
 
+/** CPU seconds each running process of the stack uses from now until the returned function is called. */
+function cpuMeter(run: Run): () => { name: string; s: number }[] {
+  const procs = run.stack.all().filter((p) => p.running && p.pid !== null);
+  const before = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid!) ?? 0]));
+  return () => procs.map((p) => ({ name: p.name, s: (cpuSeconds(p.pid!) ?? 0) - (before.get(p.name) ?? 0) }));
+}
+
+/** Where the time went: CPU of each process while the bookings ran, per booking sent. */
+function cpuLine(used: { name: string; s: number }[], count: number, wallMs: number): string {
+  const perBooking = (sec: number) => ((sec * 1000) / Math.max(1, count)).toFixed(1);
+  const total = used.reduce((a, c) => a + c.s, 0);
+  return (
+    `CPU while they ran (ms per booking; the machine has ${os.cpus().length} cores, ${((total / (wallMs / 1000)) * 100).toFixed(0)} % of one core used in all): ` +
+    `${used.map((c) => `${c.name} ${perBooking(c.s)}`).join(', ')}; all ${perBooking(total)}.`
+  );
+}
+
 export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Promise<void> {
   const { opts, people, stores } = run;
   await people.ensureDoctors(DAY_VIEW_DOCTORS, signal);
@@ -348,11 +365,10 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
       `distinct slots: ${DAY_VIEW_DOCTORS} doctors × ${Math.ceil(items.length / DAY_VIEW_DOCTORS)} 5-minute slots on ${day.toISOString().slice(0, 10)}, one patient per booking. ` +
       `Doctors and patients created beforehand through the router (not timed with the bookings).`,
   );
-  const procs = run.stack.all().filter((p) => p.running && p.pid !== null);
-  const cpuBefore = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid!) ?? 0]));
+  const cpu = cpuMeter(run);
   const commandsBefore = run.stack.commands?.counter.snapshot();
   const { bookings, wallMs } = await runBookings(run, items, NO_RETRY, opts.clients, signal);
-  const cpuUsed = procs.map((p) => ({ name: p.name, s: (cpuSeconds(p.pid!) ?? 0) - (cpuBefore.get(p.name) ?? 0) }));
+  const cpuUsed = cpu();
   run.noFaults = bookings;
   const acked = bookings.filter((b) => b.id);
   const stored = await stores.appointments.countDocuments({ reason });
@@ -360,13 +376,7 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
   const p99 = percentile(bookings.map((b) => b.ms), 99);
   out.line(`${n(bookings.length)} sent in ${fmt(wallMs)}: **${perSecond.toFixed(1)} bookings/s** acknowledged; ${latencyLine(bookings)}.`);
   out.line(`Answers: ${tally(bookings.map((b) => (b.id ? 'OK' : (b.failure ?? '?'))))}; stored: ${n(stored)}.`);
-  // Where the time went: CPU of each process while the bookings ran, per booking sent.
-  const perBooking = (sec: number) => ((sec * 1000) / Math.max(1, bookings.length)).toFixed(1);
-  const cpuTotal = cpuUsed.reduce((a, c) => a + c.s, 0);
-  out.line(
-    `CPU while they ran (ms per booking; the machine has ${os.cpus().length} cores, ${((cpuTotal / (wallMs / 1000)) * 100).toFixed(0)} % of one core used in all): ` +
-      `${cpuUsed.map((c) => `${c.name} ${perBooking(c.s)}`).join(', ')}; all ${perBooking(cpuTotal)}.`,
-  );
+  out.line(cpuLine(cpuUsed, bookings.length, wallMs));
 
   const ackedIds = acked.map((b) => b.id!);
   if (commandsBefore) await commandsPerBooking(run, out, commandsBefore, ackedIds, bookings.length, signal);
@@ -570,7 +580,9 @@ export async function contention(run: Run, out: StepOut, signal: AbortSignal): P
   const slot = slotAt(new Date(dayFromToday(5).getTime() + 12 * 60 * MINUTE_MS));
   const items: BookingInput[] = people.patients.slice(0, opts.contention).map((patientId) => ({ patientId, doctorId: people.doctors[0], ...slot, reason }));
   out.line(`${n(items.length)} bookings of one slot (${slot.start}, one doctor), ${n(items.length)} distinct patients, all sent at once (one client each, an Idempotency-Key each, no retries).`);
+  const cpu = cpuMeter(run);
   const { bookings, wallMs } = await runBookings(run, items, NO_RETRY, items.length, signal);
+  const cpuUsed = cpu();
   const storedDocs = await stores.appointments.find({ reason }, { projection: { _id: 1 } }).toArray();
   const stored = storedDocs.length;
   const answers = bookings.map((b) => (b.id ? 'OK' : (b.failure ?? '?')));
@@ -578,6 +590,7 @@ export async function contention(run: Run, out: StepOut, signal: AbortSignal): P
   const oks = answers.filter((a) => a === 'OK').length;
   out.line(`All answered in ${fmt(wallMs)}; ${latencyLine(bookings)}.`);
   out.line(`First answers: ${tally(answers)} (CONFLICT ${n(conflicts)}, other codes ${n(answers.length - conflicts - oks)}); stored: **${n(stored)}**.`);
+  out.line(cpuLine(cpuUsed, bookings.length, wallMs));
 
   // The clients told an open outcome ask again with their key (20 at a time), as README tells them to:
   // afterwards exactly one should hold the stored booking and every other one CONFLICT.
