@@ -23,8 +23,7 @@ export const AdminUsersDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
@@ -42,8 +41,7 @@ export const AdminUserChoicesDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
@@ -149,8 +147,7 @@ export const AdminPatientSearchDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
@@ -167,8 +164,7 @@ export const AdminDoctorChoicesDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
@@ -193,8 +189,7 @@ export const AdminAuditLogDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
