@@ -18,7 +18,9 @@ import {
   AdminSetUserRoleDocument,
   AdminUserDocument,
 } from './operations';
-import { DoctorPicker, PatientPicker, type Picked } from './pickers';
+import { PatientPicker } from '../../ui/PatientPicker';
+import type { Picked } from '../../ui/pickers';
+import { DoctorPicker } from './pickers';
 
 type User = AdminUserQuery['user'];
 

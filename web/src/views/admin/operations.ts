@@ -136,23 +136,6 @@ export const AdminLinkUserToDoctorDocument = graphql(`
   }
 `);
 
-export const AdminPatientSearchDocument = graphql(`
-  query AdminPatientSearch($search: String!, $after: String) {
-    patients(search: $search, first: 10, after: $after) {
-      edges {
-        node {
-          id
-          name
-          dateOfBirth
-        }
-      }
-      pageInfo {
-        ...ShowMoreFields
-      }
-    }
-  }
-`);
-
 export const AdminDoctorChoicesDocument = graphql(`
   query AdminDoctorChoices($after: String) {
     doctors(first: 100, after: $after) {

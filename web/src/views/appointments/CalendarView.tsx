@@ -3,12 +3,12 @@ import { useEffect, useId, useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { problemOf } from '../../errors';
 import { useUser } from '../../session';
-import { addDays, getClinicZone, mondayOf, today } from '../../time';
+import { addDays, dateLabel, getClinicZone, mondayOf, today } from '../../time';
 import { MoreButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, PageHeader } from '../../ui/status';
 import { AppointmentPanel } from './AppointmentPanel';
 import { ApptChangedDocument, ApptClinicCalendarDocument, ApptDoctorCalendarDocument, ApptDoctorsDocument, ApptOneDocument } from './operations';
-import { dateLabel, mayBookAny, StatusBadge, timeRange, type Appt } from './shared';
+import { mayBookAny, StatusBadge, timeRange, type Appt } from './shared';
 
 type View = 'day' | 'week';
 

@@ -140,23 +140,6 @@ export const ApptSlotsDocument = graphql(`
   }
 `);
 
-export const ApptPatientSearchDocument = graphql(`
-  query ApptPatientSearch($search: String, $after: String) {
-    patients(search: $search, first: 10, after: $after) {
-      edges {
-        node {
-          id
-          name
-          dateOfBirth
-        }
-      }
-      pageInfo {
-        ...ShowMoreFields
-      }
-    }
-  }
-`);
-
 /** One appointment (the details panel, and a follow-up's source). */
 export const ApptOneDocument = graphql(`
   query ApptOne($id: ObjectID!) {
