@@ -18,9 +18,9 @@ import {
   AdminSetUserRoleDocument,
   AdminUserDocument,
 } from './operations';
+import { DoctorPicker } from '../../ui/DoctorPicker';
 import { PatientPicker } from '../../ui/PatientPicker';
 import type { Picked } from '../../ui/pickers';
-import { DoctorPicker } from './pickers';
 
 type User = AdminUserQuery['user'];
 

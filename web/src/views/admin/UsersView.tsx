@@ -9,9 +9,9 @@ import { Empty, ErrorAlert, Loading, PageHeader } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
 import { MIN_PASSWORD, ROLES, roleLabel } from './labels';
 import { AdminCreateUserDocument, AdminUsersDocument } from './operations';
+import { DoctorPicker } from '../../ui/DoctorPicker';
 import { PatientPicker } from '../../ui/PatientPicker';
 import type { Picked } from '../../ui/pickers';
-import { DoctorPicker } from './pickers';
 
 /** The new user's form: email, initial password, role, and the record a patient or doctor user is linked to. */
 function CreateUserForm({ onCancel }: { onCancel: () => void }) {

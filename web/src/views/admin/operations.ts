@@ -1,6 +1,6 @@
 import { graphql } from '../../gql';
 
-/** The super admin's documents: users, their links, the PHI audit trail, and the pickers' lookups. */
+/** The super admin's documents: users, their links, and the PHI audit trail (the pickers' lookups are in ui/). */
 
 export const AdminUsersDocument = graphql(`
   query AdminUsers($role: Role, $after: String) {
@@ -131,23 +131,6 @@ export const AdminLinkUserToDoctorDocument = graphql(`
       doctor {
         id
         name
-      }
-    }
-  }
-`);
-
-export const AdminDoctorChoicesDocument = graphql(`
-  query AdminDoctorChoices($after: String) {
-    doctors(first: 100, after: $after) {
-      edges {
-        node {
-          id
-          name
-          specialty
-        }
-      }
-      pageInfo {
-        ...ShowMoreFields
       }
     }
   }

@@ -4,11 +4,12 @@ import { Link, useSearchParams } from 'react-router';
 import { problemOf } from '../../errors';
 import { useUser } from '../../session';
 import { getClinicZone, today } from '../../time';
-import { MoreButton, SubmitButton } from '../../ui/buttons';
+import { SubmitButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, Notice, PageHeader } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
 import { PatientPicker } from '../../ui/PatientPicker';
-import { ApptDoctorsDocument, ApptOneDocument, ApptSpecialtiesDocument, BookAppointmentDocument } from './operations';
+import { DoctorPicker, type DoctorChoice } from '../../ui/DoctorPicker';
+import { ApptOneDocument, ApptSpecialtiesDocument, BookAppointmentDocument } from './operations';
 import { REFRESH, SlotPicker, whenText, type SlotChoice } from './shared';
 
 interface Person {
@@ -23,12 +24,10 @@ interface Booked {
 }
 
 /** Doctor picker, optionally narrowed to one specialty. */
-function DoctorPicker({ value, onPick }: { value: string; onPick: (d: { id: string; name: string; timeZone: string } | null) => void }) {
+function SpecialtyAndDoctor({ value, onPick }: { value: Person | null; onPick: (d: DoctorChoice | null) => void }) {
   const id = useId();
   const [specialty, setSpecialty] = useState('');
   const specialties = useQuery(ApptSpecialtiesDocument);
-  const doctors = useQuery(ApptDoctorsDocument, { variables: { specialty: specialty || null } });
-  const list = doctors.data?.doctors.edges.map((e) => e.node) ?? [];
   return (
     <div className="row g-2 mb-3">
       <div className="col-12 col-md-6">
@@ -52,21 +51,7 @@ function DoctorPicker({ value, onPick }: { value: string; onPick: (d: { id: stri
           ))}
         </select>
       </div>
-      <div className="col-12 col-md-6">
-        <label className="form-label" htmlFor={`${id}-doctor`}>
-          Doctor
-        </label>
-        <select className="form-select" id={`${id}-doctor`} value={value} required onChange={(e) => onPick(list.find((d) => d.id === e.target.value) ?? null)}>
-          <option value="">{doctors.data ? (list.length === 0 ? 'No doctor of this specialty' : 'Choose a doctor') : 'Loading doctors…'}</option>
-          {list.map((d) => (
-            <option key={d.id} value={d.id}>
-              {d.name} · {d.specialty}
-            </option>
-          ))}
-        </select>
-      </div>
-      <ErrorAlert problem={doctors.error ? problemOf(doctors.error) : null} />
-      <MoreButton pageInfo={doctors.data?.doctors.pageInfo} loading={doctors.loading} onMore={(after) => void doctors.fetchMore({ variables: { after } })} />
+      <DoctorPicker look="select" specialty={specialty || null} value={value} onChange={onPick} />
     </div>
   );
 }
@@ -186,8 +171,8 @@ export function BookView() {
         {isDoctor ? (
           <p className="fw-semibold">{theDoctor?.name}</p>
         ) : (
-          <DoctorPicker
-            value={doctor?.id ?? ''}
+          <SpecialtyAndDoctor
+            value={doctor}
             onPick={(d) => {
               setDoctor(d);
               setSlot(null);

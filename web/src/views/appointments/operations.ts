@@ -106,25 +106,6 @@ export const ApptClinicCalendarDocument = graphql(`
   }
 `);
 
-/** Doctors to pick from (calendar and booking), optionally of one specialty. */
-export const ApptDoctorsDocument = graphql(`
-  query ApptDoctors($specialty: String, $after: String) {
-    doctors(specialty: $specialty, includeInactive: false, first: 100, after: $after) {
-      edges {
-        node {
-          id
-          name
-          specialty
-          timeZone
-        }
-      }
-      pageInfo {
-        ...ShowMoreFields
-      }
-    }
-  }
-`);
-
 export const ApptSpecialtiesDocument = graphql(`
   query ApptSpecialties {
     specialties
