@@ -57,3 +57,17 @@ export const ClinicSettingsDocument = graphql(`
     }
   }
 `);
+
+/**
+ * What "Show more" under a paged list reads (MoreButton in ui/buttons.tsx), spread as
+ * `pageInfo { ...ShowMoreFields }` after the edges. Named to sort after the areas' fragments
+ * (ApptFields, Pharmacy…Fields): Apollo's manifest generator lists a document's fragments
+ * alphabetically while the app sends them in spread order, and schema/web-operations.json must
+ * hold each document byte for byte as sent (test/clientSchema.test.ts).
+ */
+export const ShowMoreFieldsFragment = graphql(`
+  fragment ShowMoreFields on PageInfo {
+    hasNextPage
+    endCursor
+  }
+`);

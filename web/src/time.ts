@@ -36,6 +36,11 @@ export function dayIn(iso: string, zone = clinicZone): string {
   return format(zone, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(iso));
 }
 
+/** A yyyy-mm-dd as "Thu 4 Dec 2026" (a calendar date: no zone involved). */
+export function dateLabel(date: string): string {
+  return dayIn(`${date}T12:00:00Z`, 'UTC');
+}
+
 /** "Thu 4 Dec 2026, 09:30" */
 export function dateTimeIn(iso: string, zone = clinicZone): string {
   return `${dayIn(iso, zone)}, ${timeIn(iso, zone)}`;

@@ -7,7 +7,8 @@ import { MoreButton, SubmitButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, PageHeader } from '../../ui/status';
 import { OPERATIONS, OUTCOMES, roleLabel } from './labels';
 import { AdminAuditLogDocument, AdminUserChoicesDocument } from './operations';
-import { PatientPicker, type Picked } from './pickers';
+import { PatientPicker } from '../../ui/PatientPicker';
+import type { Picked } from '../../ui/pickers';
 
 interface Draft {
   userId: string;

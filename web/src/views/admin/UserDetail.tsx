@@ -9,6 +9,7 @@ import { BusyButton, ConfirmButton, SubmitButton } from '../../ui/buttons';
 import { ErrorAlert, Loading, Notice, PageHeader } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
 import { MIN_PASSWORD, ROLES, roleLabel } from './labels';
+import { PasswordField } from './PasswordField';
 import {
   AdminDeactivateUserDocument,
   AdminLinkUserToDoctorDocument,
@@ -18,7 +19,9 @@ import {
   AdminSetUserRoleDocument,
   AdminUserDocument,
 } from './operations';
-import { DoctorPicker, PatientPicker, type Picked } from './pickers';
+import { DoctorPicker } from '../../ui/DoctorPicker';
+import { PatientPicker } from '../../ui/PatientPicker';
+import type { Picked } from '../../ui/pickers';
 
 type User = AdminUserQuery['user'];
 
@@ -118,20 +121,7 @@ function PasswordSection({ user, say }: { user: User; say: (text: string) => voi
       </h2>
       <form className="row g-2 align-items-end" id="reset-password-form" onSubmit={submit}>
         <div className="col-12 col-md-6">
-          <label className="form-label" htmlFor="user-new-password">
-            New password
-          </label>
-          <input
-            id="user-new-password"
-            className="form-control"
-            type="password"
-            required
-            minLength={MIN_PASSWORD}
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            aria-describedby="user-new-password-help"
-          />
+          <PasswordField id="user-new-password" label="New password" value={password} onChange={setPassword} />
         </div>
         <div className="col-12 col-md-auto">
           <SubmitButton busy={action.busy}>Reset password</SubmitButton>

@@ -8,8 +8,11 @@ import { MoreButton, SubmitButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, PageHeader } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
 import { MIN_PASSWORD, ROLES, roleLabel } from './labels';
+import { PasswordField } from './PasswordField';
 import { AdminCreateUserDocument, AdminUsersDocument } from './operations';
-import { DoctorPicker, PatientPicker, type Picked } from './pickers';
+import { DoctorPicker } from '../../ui/DoctorPicker';
+import { PatientPicker } from '../../ui/PatientPicker';
+import type { Picked } from '../../ui/pickers';
 
 /** The new user's form: email, initial password, role, and the record a patient or doctor user is linked to. */
 function CreateUserForm({ onCancel }: { onCancel: () => void }) {
@@ -57,20 +60,7 @@ function CreateUserForm({ onCancel }: { onCancel: () => void }) {
           <input id="new-user-email" className="form-control" type="email" required autoComplete="off" value={email} onChange={(e) => setEmail(e.target.value)} />
         </div>
         <div className="col-12 col-md-6">
-          <label className="form-label" htmlFor="new-user-password">
-            Initial password
-          </label>
-          <input
-            id="new-user-password"
-            className="form-control"
-            type="password"
-            required
-            minLength={MIN_PASSWORD}
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            aria-describedby="new-user-password-help"
-          />
+          <PasswordField id="new-user-password" label="Initial password" value={password} onChange={setPassword} />
           <div className="form-text" id="new-user-password-help">
             At least {MIN_PASSWORD} characters. Give it to the person in a safe way.
           </div>

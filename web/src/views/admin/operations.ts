@@ -1,6 +1,6 @@
 import { graphql } from '../../gql';
 
-/** The super admin's documents: users, their links, the PHI audit trail, and the pickers' lookups. */
+/** The super admin's documents: users, their links, and the PHI audit trail (the pickers' lookups are in ui/). */
 
 export const AdminUsersDocument = graphql(`
   query AdminUsers($role: Role, $after: String) {
@@ -23,8 +23,7 @@ export const AdminUsersDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
@@ -42,8 +41,7 @@ export const AdminUserChoicesDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
@@ -138,42 +136,6 @@ export const AdminLinkUserToDoctorDocument = graphql(`
   }
 `);
 
-export const AdminPatientSearchDocument = graphql(`
-  query AdminPatientSearch($search: String!, $after: String) {
-    patients(search: $search, first: 10, after: $after) {
-      edges {
-        node {
-          id
-          name
-          dateOfBirth
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-    }
-  }
-`);
-
-export const AdminDoctorChoicesDocument = graphql(`
-  query AdminDoctorChoices($after: String) {
-    doctors(first: 100, after: $after) {
-      edges {
-        node {
-          id
-          name
-          specialty
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-    }
-  }
-`);
-
 export const AdminAuditLogDocument = graphql(`
   query AdminAuditLog($filter: AuditFilter, $after: String) {
     auditLog(filter: $filter, first: 25, after: $after) {
@@ -193,8 +155,7 @@ export const AdminAuditLogDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }

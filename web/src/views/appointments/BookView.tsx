@@ -4,11 +4,13 @@ import { Link, useSearchParams } from 'react-router';
 import { problemOf } from '../../errors';
 import { useUser } from '../../session';
 import { getClinicZone, today } from '../../time';
-import { MoreButton, SubmitButton } from '../../ui/buttons';
+import { SubmitButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, Notice, PageHeader } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
-import { ApptDoctorsDocument, ApptOneDocument, ApptPatientSearchDocument, ApptSpecialtiesDocument, BookAppointmentDocument } from './operations';
-import { dateLabel, REFRESH, SlotPicker, whenText, type SlotChoice } from './shared';
+import { PatientPicker } from '../../ui/PatientPicker';
+import { DoctorPicker, type DoctorChoice } from '../../ui/DoctorPicker';
+import { ApptOneDocument, ApptSpecialtiesDocument, BookAppointmentDocument } from './operations';
+import { REFRESH, SlotPicker, whenText, type SlotChoice } from './shared';
 
 interface Person {
   id: string;
@@ -21,55 +23,11 @@ interface Booked {
   localDate: string;
 }
 
-/** Staff: find a patient by name (the start of the first or last name, or the email). */
-function PatientSearch({ onPick }: { onPick: (p: Person) => void }) {
-  const id = useId();
-  const [text, setText] = useState('');
-  const [search, setSearch] = useState('');
-  useEffect(() => {
-    const t = setTimeout(() => setSearch(text.trim()), 250);
-    return () => clearTimeout(t);
-  }, [text]);
-  const result = useQuery(ApptPatientSearchDocument, { variables: { search: search || null } });
-  const { loading, error, fetchMore } = result;
-  // The last answer stays while the next search runs (no flicker while typing).
-  const data = result.data ?? result.previousData;
-  const list = data?.patients.edges.map((e) => e.node) ?? [];
-  return (
-    <div className="mb-3">
-      <label className="form-label" htmlFor={`${id}-search`}>
-        Find the patient
-      </label>
-      <input className="form-control" type="search" id={`${id}-search`} value={text} onChange={(e) => setText(e.target.value)} placeholder="First or last name, or email" autoComplete="off" />
-      <ErrorAlert problem={error ? problemOf(error) : null} />
-      {loading && !data && <Loading what="Searching patients" />}
-      {result.data && list.length === 0 && <Empty>{search ? `No patient matches “${search}”.` : 'No patients yet.'}</Empty>}
-      {list.length > 0 && (
-        <ul className="list-group mt-2" id="patient-results" aria-label="Matching patients">
-          {list.map((p) => (
-            <li key={p.id} className="list-group-item d-flex flex-wrap align-items-center gap-2">
-              <span className="me-auto">
-                {p.name} <span className="text-muted small">born {dateLabel(p.dateOfBirth)}</span>
-              </span>
-              <button type="button" className="btn btn-sm btn-outline-primary" onClick={() => onPick({ id: p.id, name: p.name })} aria-label={`Choose ${p.name}`}>
-                Choose
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-      <MoreButton pageInfo={data?.patients.pageInfo} loading={loading} onMore={(after) => void fetchMore({ variables: { after } })} />
-    </div>
-  );
-}
-
 /** Doctor picker, optionally narrowed to one specialty. */
-function DoctorPicker({ value, onPick }: { value: string; onPick: (d: { id: string; name: string; timeZone: string } | null) => void }) {
+function SpecialtyAndDoctor({ value, onPick }: { value: Person | null; onPick: (d: DoctorChoice | null) => void }) {
   const id = useId();
   const [specialty, setSpecialty] = useState('');
   const specialties = useQuery(ApptSpecialtiesDocument);
-  const doctors = useQuery(ApptDoctorsDocument, { variables: { specialty: specialty || null } });
-  const list = doctors.data?.doctors.edges.map((e) => e.node) ?? [];
   return (
     <div className="row g-2 mb-3">
       <div className="col-12 col-md-6">
@@ -93,21 +51,7 @@ function DoctorPicker({ value, onPick }: { value: string; onPick: (d: { id: stri
           ))}
         </select>
       </div>
-      <div className="col-12 col-md-6">
-        <label className="form-label" htmlFor={`${id}-doctor`}>
-          Doctor
-        </label>
-        <select className="form-select" id={`${id}-doctor`} value={value} required onChange={(e) => onPick(list.find((d) => d.id === e.target.value) ?? null)}>
-          <option value="">{doctors.data ? (list.length === 0 ? 'No doctor of this specialty' : 'Choose a doctor') : 'Loading doctors…'}</option>
-          {list.map((d) => (
-            <option key={d.id} value={d.id}>
-              {d.name} · {d.specialty}
-            </option>
-          ))}
-        </select>
-      </div>
-      <ErrorAlert problem={doctors.error ? problemOf(doctors.error) : null} />
-      <MoreButton pageInfo={doctors.data?.doctors.pageInfo} loading={doctors.loading} onMore={(after) => void doctors.fetchMore({ variables: { after } })} />
+      <DoctorPicker look="select" specialty={specialty || null} value={value} onChange={onPick} />
     </div>
   );
 }
@@ -221,14 +165,14 @@ export function BookView() {
             )}
           </p>
         ) : (
-          !fromVisit && <PatientSearch onPick={setPicked} />
+          !fromVisit && <PatientPicker look="list" value={picked} onChange={setPicked} />
         )}
         <h2 className="h5">Doctor and time</h2>
         {isDoctor ? (
           <p className="fw-semibold">{theDoctor?.name}</p>
         ) : (
-          <DoctorPicker
-            value={doctor?.id ?? ''}
+          <SpecialtyAndDoctor
+            value={doctor}
             onPick={(d) => {
               setDoctor(d);
               setSlot(null);

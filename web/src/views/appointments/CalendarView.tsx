@@ -3,12 +3,13 @@ import { useEffect, useId, useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { problemOf } from '../../errors';
 import { useUser } from '../../session';
-import { addDays, getClinicZone, mondayOf, today } from '../../time';
+import { addDays, dateLabel, getClinicZone, mondayOf, today } from '../../time';
 import { MoreButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, PageHeader } from '../../ui/status';
 import { AppointmentPanel } from './AppointmentPanel';
-import { ApptChangedDocument, ApptClinicCalendarDocument, ApptDoctorCalendarDocument, ApptDoctorsDocument, ApptOneDocument } from './operations';
-import { dateLabel, mayBookAny, StatusBadge, timeRange, type Appt } from './shared';
+import { DoctorOptions, useDoctorChoices } from '../../ui/DoctorPicker';
+import { ApptChangedDocument, ApptClinicCalendarDocument, ApptDoctorCalendarDocument, ApptOneDocument } from './operations';
+import { mayBookAny, StatusBadge, timeRange, type Appt } from './shared';
 
 type View = 'day' | 'week';
 
@@ -145,8 +146,7 @@ export function CalendarView() {
   const ids = useId();
   const [params, setParams] = useSearchParams();
   const isDoctor = user.role === 'DOCTOR';
-  const doctors = useQuery(ApptDoctorsDocument, { variables: {}, skip: isDoctor });
-  const doctorList = doctors.data?.doctors.edges.map((e) => e.node) ?? [];
+  const { doctors: doctorList, error: doctorsError } = useDoctorChoices({ skip: isDoctor });
   const doctorId = isDoctor ? (user.doctorId ?? '') : (params.get('doctor') ?? '');
   const zone = isDoctor ? (user.doctorZone ?? getClinicZone()) : (doctorList.find((d) => d.id === doctorId)?.timeZone ?? getClinicZone());
   const todayDate = today(zone);
@@ -214,11 +214,7 @@ export function CalendarView() {
             </label>
             <select className="form-select" id={`${ids}-doctor`} value={doctorId} onChange={(e) => set({ doctor: e.target.value, appointment: null })}>
               <option value="">All doctors (whole clinic)</option>
-              {doctorList.map((d) => (
-                <option key={d.id} value={d.id}>
-                  {d.name} · {d.specialty}
-                </option>
-              ))}
+              <DoctorOptions doctors={doctorList} />
             </select>
           </div>
         )}
@@ -228,7 +224,7 @@ export function CalendarView() {
         {doctorId && <span className="small"> · times in {zone}</span>}
       </p>
       {selected && <SelectedAppointment id={selected} onClose={() => set({ appointment: null })} />}
-      <ErrorAlert problem={cal.error ? problemOf(cal.error, zone) : doctors.error ? problemOf(doctors.error) : null} />
+      <ErrorAlert problem={cal.error ? problemOf(cal.error, zone) : doctorsError ? problemOf(doctorsError) : null} />
       {cal.loading && !cal.loaded && <Loading what="Loading appointments" />}
       {cal.loaded &&
         (view === 'day' ? (

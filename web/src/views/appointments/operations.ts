@@ -100,28 +100,7 @@ export const ApptClinicCalendarDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
-      }
-    }
-  }
-`);
-
-/** Doctors to pick from (calendar and booking), optionally of one specialty. */
-export const ApptDoctorsDocument = graphql(`
-  query ApptDoctors($specialty: String, $after: String) {
-    doctors(specialty: $specialty, includeInactive: false, first: 100, after: $after) {
-      edges {
-        node {
-          id
-          name
-          specialty
-          timeZone
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
@@ -138,24 +117,6 @@ export const ApptSlotsDocument = graphql(`
     availableSlots(doctorId: $doctorId, from: $from, to: $to) {
       start
       end
-    }
-  }
-`);
-
-export const ApptPatientSearchDocument = graphql(`
-  query ApptPatientSearch($search: String, $after: String) {
-    patients(search: $search, first: 10, after: $after) {
-      edges {
-        node {
-          id
-          name
-          dateOfBirth
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
     }
   }
 `);
@@ -179,8 +140,7 @@ export const ApptMyVisitsDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }

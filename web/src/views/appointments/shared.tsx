@@ -35,11 +35,6 @@ export function whenText(a: { start: string; end: string }, zone: string): strin
   return `${dayIn(a.start, zone)}, ${timeRange(a, zone)} (${zone})`;
 }
 
-/** A yyyy-mm-dd as "Thu 4 Dec 2026" (a calendar date: no zone involved). */
-export function dateLabel(date: string): string {
-  return dayIn(`${date}T12:00:00Z`, 'UTC');
-}
-
 const ADMINS: readonly Role[] = ['SUPER_ADMIN', 'ADMIN'];
 
 /** What the graph lets `user` do with `a` (subgraphs/appointments/access.ts). */

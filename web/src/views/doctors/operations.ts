@@ -17,8 +17,7 @@ export const DoctorsListDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }

@@ -24,8 +24,7 @@ export const NotificationsDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }

@@ -12,8 +12,7 @@ export const UnreadNotificationsDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }

@@ -5,9 +5,10 @@ import { problemOf } from '../../errors';
 import { useUser } from '../../session';
 import { dateTimeIn, dayIn, getClinicZone, instantOf, timeIn, today } from '../../time';
 import { SubmitButton } from '../../ui/buttons';
-import { Empty, ErrorAlert, Loading, Notice } from '../../ui/status';
+import { Empty, ErrorAlert, Loading } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
 import { FixFields, inWords, TextAreaField, TextField, type FieldErrors } from './fields';
+import { RecordSection } from './RecordSection';
 import { AddLabResultDocument, AddMedicalHistoryDocument, PatientVisitSummaryDocument } from './operations';
 import { SEX_NAME } from './PatientForm';
 
@@ -135,50 +136,28 @@ function AddHistoryForm({ patientId, onDone }: { patientId: string; onDone: () =
 }
 
 export function MedicalHistory({ patient, canAdd, zone }: { patient: PatientClinicalFragment; canAdd: boolean; zone: string }) {
-  const [adding, setAdding] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
   const entries = [...patient.medicalHistory].sort((a, b) => b.recordedAt.localeCompare(a.recordedAt));
   return (
-    <section className="mb-4" aria-labelledby="history-heading">
-      <div className="d-flex flex-wrap align-items-center gap-2 mb-2">
-        <h2 className="h5 mb-0 me-auto" id="history-heading">
-          Medical history
-        </h2>
-        {canAdd && !adding && (
-          <button type="button" className="btn btn-sm btn-outline-primary" onClick={() => (setAdding(true), setNotice(null))}>
-            Add history entry
-          </button>
-        )}
-      </div>
-      <Notice text={notice} onDismiss={() => setNotice(null)} />
-      {adding && <AddHistoryForm patientId={patient.id} onDone={() => (setAdding(false), setNotice('History entry added.'))} />}
-      {entries.length === 0 ? (
-        <Empty>No medical history recorded.</Empty>
-      ) : (
-        <table className="table table-cards align-middle" id="history-table">
-          <thead>
-            <tr>
-              <th scope="col">Condition</th>
-              <th scope="col">Diagnosed on</th>
-              <th scope="col">Notes</th>
-              <th scope="col">Recorded</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((h) => (
-              <tr key={h.id}>
-                <td data-label="Condition" className="fw-semibold">
-                  {h.condition}
-                </td>
-                <td data-label="Diagnosed on">{h.diagnosedOn ? dateOnly(h.diagnosedOn) : 'Not known'}</td>
-                <td data-label="Notes">{h.notes || '—'}</td>
-                <td data-label="Recorded">{dateTimeIn(h.recordedAt, zone)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
+    <RecordSection
+      name="history"
+      title="Medical history"
+      addLabel="Add history entry"
+      added="History entry added."
+      canAdd={canAdd}
+      form={(onDone) => <AddHistoryForm patientId={patient.id} onDone={onDone} />}
+      emptyText="No medical history recorded."
+      columns={['Condition', 'Diagnosed on', 'Notes', 'Recorded']}
+      rows={entries.map((h) => (
+        <tr key={h.id}>
+          <td data-label="Condition" className="fw-semibold">
+            {h.condition}
+          </td>
+          <td data-label="Diagnosed on">{h.diagnosedOn ? dateOnly(h.diagnosedOn) : 'Not known'}</td>
+          <td data-label="Notes">{h.notes || '—'}</td>
+          <td data-label="Recorded">{dateTimeIn(h.recordedAt, zone)}</td>
+        </tr>
+      ))}
+    />
   );
 }
 
@@ -251,53 +230,31 @@ function rangeText(range: { low: number | null; high: number | null } | null, un
 }
 
 export function LabResults({ patient, canAdd, zone }: { patient: PatientClinicalFragment; canAdd: boolean; zone: string }) {
-  const [adding, setAdding] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
   const results = [...patient.labResults].sort((a, b) => b.takenAt.localeCompare(a.takenAt));
   return (
-    <section className="mb-4" aria-labelledby="labs-heading">
-      <div className="d-flex flex-wrap align-items-center gap-2 mb-2">
-        <h2 className="h5 mb-0 me-auto" id="labs-heading">
-          Lab results
-        </h2>
-        {canAdd && !adding && (
-          <button type="button" className="btn btn-sm btn-outline-primary" onClick={() => (setAdding(true), setNotice(null))}>
-            Add lab result
-          </button>
-        )}
-      </div>
-      <Notice text={notice} onDismiss={() => setNotice(null)} />
-      {adding && <AddLabForm patientId={patient.id} zone={zone} onDone={() => (setAdding(false), setNotice('Lab result added.'))} />}
-      {results.length === 0 ? (
-        <Empty>No lab results recorded.</Empty>
-      ) : (
-        <table className="table table-cards align-middle" id="labs-table">
-          <thead>
-            <tr>
-              <th scope="col">Test</th>
-              <th scope="col">Value</th>
-              <th scope="col">Reference range</th>
-              <th scope="col">Taken</th>
-            </tr>
-          </thead>
-          <tbody>
-            {results.map((r) => (
-              <tr key={r.id}>
-                <td data-label="Test" className="fw-semibold">
-                  {r.test}
-                </td>
-                <td data-label="Value">
-                  {r.value} {r.unit}
-                  {r.abnormal && <span className="badge text-bg-danger ms-2">Outside range</span>}
-                </td>
-                <td data-label="Reference range">{rangeText(r.referenceRange, r.unit)}</td>
-                <td data-label="Taken">{dateTimeIn(r.takenAt, zone)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
+    <RecordSection
+      name="labs"
+      title="Lab results"
+      addLabel="Add lab result"
+      added="Lab result added."
+      canAdd={canAdd}
+      form={(onDone) => <AddLabForm patientId={patient.id} zone={zone} onDone={onDone} />}
+      emptyText="No lab results recorded."
+      columns={['Test', 'Value', 'Reference range', 'Taken']}
+      rows={results.map((r) => (
+        <tr key={r.id}>
+          <td data-label="Test" className="fw-semibold">
+            {r.test}
+          </td>
+          <td data-label="Value">
+            {r.value} {r.unit}
+            {r.abnormal && <span className="badge text-bg-danger ms-2">Outside range</span>}
+          </td>
+          <td data-label="Reference range">{rangeText(r.referenceRange, r.unit)}</td>
+          <td data-label="Taken">{dateTimeIn(r.takenAt, zone)}</td>
+        </tr>
+      ))}
+    />
   );
 }
 

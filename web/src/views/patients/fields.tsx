@@ -39,63 +39,54 @@ interface Common {
   col?: string;
 }
 
-export function TextField({ id, label, hint, error, col = 'col-12 col-md-6', required, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
+/** A field's column: its label ("(required)" when it is), the control, its hint and its problem. */
+function Field({ id, label, hint, error, col, required, children }: Common & { required?: boolean; children: ReactNode }) {
   return (
     <div className={col}>
       <label className="form-label" htmlFor={id}>
         {label}
         {required && <span className="text-danger-emphasis"> (required)</span>}
       </label>
-      <input
-        id={id}
-        className={`form-control${error ? ' is-invalid' : ''}`}
-        aria-invalid={error ? true : undefined}
-        aria-required={required || undefined}
-        aria-describedby={describedBy(id, hint, error)}
-        {...input}
-      />
+      {children}
       <Help id={id} hint={hint} error={error} />
     </div>
+  );
+}
+
+/** What every control of a Field carries: its id, Bootstrap's invalid styling, its description. */
+function controlOf(id: string, className: string, hint: ReactNode, error: string | undefined, required?: boolean) {
+  return {
+    id,
+    className: `${className}${error ? ' is-invalid' : ''}`,
+    'aria-invalid': error ? true : undefined,
+    'aria-required': required || undefined,
+    'aria-describedby': describedBy(id, hint, error),
+  };
+}
+
+export function TextField({ id, label, hint, error, col = 'col-12 col-md-6', required, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
+  return (
+    <Field id={id} label={label} hint={hint} error={error} col={col} required={required}>
+      <input {...controlOf(id, 'form-control', hint, error, required)} {...input} />
+    </Field>
   );
 }
 
 export function SelectField({ id, label, hint, error, col = 'col-12 col-md-6', required, children, ...select }: Common & SelectHTMLAttributes<HTMLSelectElement>) {
   return (
-    <div className={col}>
-      <label className="form-label" htmlFor={id}>
-        {label}
-        {required && <span className="text-danger-emphasis"> (required)</span>}
-      </label>
-      <select
-        id={id}
-        className={`form-select${error ? ' is-invalid' : ''}`}
-        aria-invalid={error ? true : undefined}
-        aria-required={required || undefined}
-        aria-describedby={describedBy(id, hint, error)}
-        {...select}
-      >
+    <Field id={id} label={label} hint={hint} error={error} col={col} required={required}>
+      <select {...controlOf(id, 'form-select', hint, error, required)} {...select}>
         {children}
       </select>
-      <Help id={id} hint={hint} error={error} />
-    </div>
+    </Field>
   );
 }
 
 export function TextAreaField({ id, label, hint, error, col = 'col-12', ...area }: Common & TextareaHTMLAttributes<HTMLTextAreaElement>) {
   return (
-    <div className={col}>
-      <label className="form-label" htmlFor={id}>
-        {label}
-      </label>
-      <textarea
-        id={id}
-        className={`form-control${error ? ' is-invalid' : ''}`}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
-        {...area}
-      />
-      <Help id={id} hint={hint} error={error} />
-    </div>
+    <Field id={id} label={label} hint={hint} error={error} col={col}>
+      <textarea {...controlOf(id, 'form-control', hint, error)} {...area} />
+    </Field>
   );
 }
 

@@ -6,7 +6,8 @@ import { problemOf } from '../../errors';
 import { useUser } from '../../session';
 import { MoreButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, PageHeader } from '../../ui/status';
-import { amount, FORMS, localDate, LowStockBadge, useDebounced } from './format';
+import { useSettled } from '../../ui/useSettled';
+import { amount, FORMS, localDate, LowStockBadge } from './format';
 import { PharmacyLowStockDocument, PharmacyMedicationsDocument } from './operations';
 import { canManageStock } from './roles';
 
@@ -57,7 +58,7 @@ export function MedicationsView() {
   const manage = canManageStock(user.role);
   const [search, setSearch] = useState('');
   const [lowOnly, setLowOnly] = useState(false);
-  const query = useDebounced(search.trim());
+  const query = useSettled(search.trim(), 300);
   const { data, loading, error, fetchMore } = useQuery(PharmacyMedicationsDocument, {
     variables: { search: query || null, lowStock: lowOnly ? true : null },
   });

@@ -6,8 +6,10 @@ import { useUser } from '../../session';
 import { getClinicZone, today } from '../../time';
 import { SubmitButton } from '../../ui/buttons';
 import { ErrorAlert, Loading } from '../../ui/status';
+import { SearchField } from '../../ui/pickers';
 import { useAction } from '../../ui/useAction';
-import { amount, localDate, medicationLabel, useDebounced } from './format';
+import { useSettled } from '../../ui/useSettled';
+import { amount, localDate, medicationLabel } from './format';
 import { count } from './MedicationEditor';
 import { PharmacyMedicationChoicesDocument, PharmacyPatientChoicesDocument, PharmacyPrescribeDocument } from './operations';
 
@@ -21,28 +23,21 @@ interface PatientChoice {
 /** The patients the signed-in doctor treats (the graph lists only those), found by name. */
 function PatientPicker({ value, onChange }: { value: PatientChoice | null; onChange: (p: PatientChoice | null) => void }) {
   const [search, setSearch] = useState('');
-  const query = useDebounced(search.trim());
+  const query = useSettled(search.trim(), 300);
   const { data, loading, error } = useQuery(PharmacyPatientChoicesDocument, { variables: { search: query || null } });
   const found = data?.patients.edges.map((e) => e.node) ?? [];
   const options = value && !found.some((p) => p.id === value.id) ? [value, ...found] : found;
   return (
     <>
       <div className="col-12 col-md-6">
-        <label className="form-label" htmlFor="prescribe-patient-search">
-          Find a patient
-        </label>
-        <input
+        <SearchField
           id="prescribe-patient-search"
-          className="form-control"
-          type="search"
-          autoComplete="off"
+          label="Find a patient"
+          hint="Name or email; only patients you treat (with an appointment with you) are listed."
+          hintId="prescribe-patient-hint"
           value={search}
-          aria-describedby="prescribe-patient-hint"
-          onChange={(e) => setSearch(e.target.value)}
+          onChange={setSearch}
         />
-        <div className="form-text" id="prescribe-patient-hint">
-          Name or email; only patients you treat (with an appointment with you) are listed.
-        </div>
       </div>
       <div className="col-12 col-md-6">
         <label className="form-label" htmlFor="prescribe-patient">
@@ -86,17 +81,14 @@ interface MedicationChoice {
 /** A medication of the catalogue, with its stock. */
 function MedicationPicker({ value, onChange }: { value: MedicationChoice | null; onChange: (m: MedicationChoice | null) => void }) {
   const [search, setSearch] = useState('');
-  const query = useDebounced(search.trim());
+  const query = useSettled(search.trim(), 300);
   const { data, loading, error } = useQuery(PharmacyMedicationChoicesDocument, { variables: { search: query || null } });
   const found = data?.medications.edges.map((e) => e.node) ?? [];
   const options = value && !found.some((m) => m.id === value.id) ? [value, ...found] : found;
   return (
     <>
       <div className="col-12 col-md-6">
-        <label className="form-label" htmlFor="prescribe-medication-search">
-          Find a medication
-        </label>
-        <input id="prescribe-medication-search" className="form-control" type="search" autoComplete="off" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <SearchField id="prescribe-medication-search" label="Find a medication" value={search} onChange={setSearch} />
       </div>
       <div className="col-12 col-md-6">
         <label className="form-label" htmlFor="prescribe-medication">

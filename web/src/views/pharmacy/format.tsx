@@ -1,4 +1,3 @@
-import { useEffect, useState } from 'react';
 import type { MedicationForm, PrescriptionStatus } from '../../gql/graphql';
 
 export const FORMS: Record<MedicationForm, string> = {
@@ -60,14 +59,4 @@ export function localDate(date: string | null | undefined): string {
 /** "Amoxicillin 500 mg · capsule" */
 export function medicationLabel(m: { name: string; strength: string; form: MedicationForm }): string {
   return `${m.name} ${m.strength} · ${FORMS[m.form].toLowerCase()}`;
-}
-
-/** A value that follows `value` once it has stopped changing for `ms` (a search box's query). */
-export function useDebounced<T>(value: T, ms = 300): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return settled;
 }

@@ -27,8 +27,7 @@ export const PharmacyMedicationsDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
@@ -44,8 +43,7 @@ export const PharmacyLowStockDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
@@ -131,8 +129,7 @@ export const PharmacyPrescriptionsDocument = graphql(`
         }
       }
       pageInfo {
-        hasNextPage
-        endCursor
+        ...ShowMoreFields
       }
     }
   }
