@@ -128,6 +128,12 @@ describe('patients area', () => {
     await page.getByText('No medical history recorded.').waitFor();
     await expectClean(open);
 
+    // Cancelled: the form closes and nothing claims an entry was added.
+    await page.getByRole('button', { name: 'Add history entry' }).click();
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.getByRole('button', { name: 'Add history entry' }).waitFor();
+    expect(await page.getByText('History entry added.').count()).toBe(0);
+
     await page.getByRole('button', { name: 'Add history entry' }).click();
     await page.getByRole('button', { name: 'Save entry' }).click();
     await page.getByText('Condition: please name the condition.').first().waitFor();

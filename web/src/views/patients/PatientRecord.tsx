@@ -95,7 +95,7 @@ export function Allergies({ allergies }: { allergies: readonly string[] }) {
   );
 }
 
-function AddHistoryForm({ patientId, onDone }: { patientId: string; onDone: () => void }) {
+function AddHistoryForm({ patientId, onSaved, onCancel }: { patientId: string; onSaved: () => void; onCancel: () => void }) {
   const [condition, setCondition] = useState('');
   const [diagnosedOn, setDiagnosedOn] = useState('');
   const [notes, setNotes] = useState('');
@@ -106,7 +106,7 @@ function AddHistoryForm({ patientId, onDone }: { patientId: string; onDone: () =
       variables: { patientId, input: { condition: condition.trim(), diagnosedOn: diagnosedOn || null, notes: notes.trim() || null } },
       context: { idempotencyKey: key },
     });
-    onDone();
+    onSaved();
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -126,7 +126,7 @@ function AddHistoryForm({ patientId, onDone }: { patientId: string; onDone: () =
         <TextAreaField id="history-notes" label="Notes" rows={2} value={notes} onChange={(e) => setNotes(e.target.value)} />
         <div className="col-12 d-flex flex-wrap gap-2">
           <SubmitButton busy={action.busy}>Save entry</SubmitButton>
-          <button type="button" className="btn btn-outline-secondary" onClick={onDone} disabled={action.busy}>
+          <button type="button" className="btn btn-outline-secondary" onClick={onCancel} disabled={action.busy}>
             Cancel
           </button>
         </div>
@@ -144,7 +144,7 @@ export function MedicalHistory({ patient, canAdd, zone }: { patient: PatientClin
       addLabel="Add history entry"
       added="History entry added."
       canAdd={canAdd}
-      form={(onDone) => <AddHistoryForm patientId={patient.id} onDone={onDone} />}
+      form={(done) => <AddHistoryForm patientId={patient.id} {...done} />}
       emptyText="No medical history recorded."
       columns={['Condition', 'Diagnosed on', 'Notes', 'Recorded']}
       rows={entries.map((h) => (
@@ -161,7 +161,7 @@ export function MedicalHistory({ patient, canAdd, zone }: { patient: PatientClin
   );
 }
 
-function AddLabForm({ patientId, zone, onDone }: { patientId: string; zone: string; onDone: () => void }) {
+function AddLabForm({ patientId, zone, onSaved, onCancel }: { patientId: string; zone: string; onSaved: () => void; onCancel: () => void }) {
   const now = new Date().toISOString();
   const [v, setV] = useState({ test: '', value: '', unit: '', low: '', high: '', date: today(zone), time: timeIn(now, zone) });
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -182,7 +182,7 @@ function AddLabForm({ patientId, zone, onDone }: { patientId: string; zone: stri
       },
       context: { idempotencyKey: key },
     });
-    onDone();
+    onSaved();
   }, zone);
   const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV((x) => ({ ...x, [k]: e.target.value }));
   const submit = (event: FormEvent) => {
@@ -214,7 +214,7 @@ function AddLabForm({ patientId, zone, onDone }: { patientId: string; zone: stri
         <TextField id="lab-time" label="Time" required type="time" value={v.time} onChange={set('time')} hint={`In ${zone}.`} col="col-6 col-md-3" />
         <div className="col-12 d-flex flex-wrap gap-2">
           <SubmitButton busy={action.busy}>Save result</SubmitButton>
-          <button type="button" className="btn btn-outline-secondary" onClick={onDone} disabled={action.busy}>
+          <button type="button" className="btn btn-outline-secondary" onClick={onCancel} disabled={action.busy}>
             Cancel
           </button>
         </div>
@@ -238,7 +238,7 @@ export function LabResults({ patient, canAdd, zone }: { patient: PatientClinical
       addLabel="Add lab result"
       added="Lab result added."
       canAdd={canAdd}
-      form={(onDone) => <AddLabForm patientId={patient.id} zone={zone} onDone={onDone} />}
+      form={(done) => <AddLabForm patientId={patient.id} zone={zone} {...done} />}
       emptyText="No lab results recorded."
       columns={['Test', 'Value', 'Reference range', 'Taken']}
       rows={results.map((r) => (

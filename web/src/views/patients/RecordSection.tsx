@@ -3,7 +3,7 @@ import { Empty, Notice } from '../../ui/status';
 
 /**
  * A part of a patient's record that grows (medical history, lab results): its heading (#name-heading),
- * "Add …" for who may add, the form while adding (done: a notice says so), then the entries as a
+ * "Add …" for who may add, the form while adding (saved: a notice says so; cancelled: none), then the entries as a
  * card table (#name-table) or the empty state in words.
  */
 export function RecordSection({
@@ -20,10 +20,10 @@ export function RecordSection({
   name: string;
   title: string;
   addLabel: string;
-  /** The notice once the form is done. */
+  /** The notice once the form saved an entry. */
   added: string;
   canAdd: boolean;
-  form: (onDone: () => void) => ReactNode;
+  form: (done: { onSaved: () => void; onCancel: () => void }) => ReactNode;
   emptyText: string;
   columns: readonly string[];
   /** One <tr> per entry; none: the empty state. */
@@ -44,7 +44,7 @@ export function RecordSection({
         )}
       </div>
       <Notice text={notice} onDismiss={() => setNotice(null)} />
-      {adding && form(() => (setAdding(false), setNotice(added)))}
+      {adding && form({ onSaved: () => (setAdding(false), setNotice(added)), onCancel: () => setAdding(false) })}
       {rows.length === 0 ? (
         <Empty>{emptyText}</Empty>
       ) : (
