@@ -56,6 +56,13 @@ describe('applyAccessPolicy', () => {
     expect(own.res.errors).toBeUndefined();
     expect(own.audit).toMatchObject([{ entityType: 'Record', entityId: '1', operation: 'READ', outcome: 'ALLOWED', fields: ['id', 'note'] }]);
 
+    // Left out by @include / @skip: not read, so not audited as read.
+    const ctx = ctxFor(patient);
+    const conditional = await graphql({ schema, source: 'query Q($n: Boolean!) { secret(id: "1") { id note @include(if: $n) owner @skip(if: true) } }', variableValues: { n: false }, contextValue: ctx });
+    expect(conditional.errors).toBeUndefined();
+    expect(conditional.data).toEqual({ secret: { id: '1' } });
+    expect(ctx.audit.pending).toMatchObject([{ entityId: '1', outcome: 'ALLOWED', fields: ['id'] }]);
+
     const foreign = await run(patient, '{ secret(id: "2") { id } }');
     expect(foreign.res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(foreign.audit).toMatchObject([{ entityId: '2', outcome: 'DENIED' }]);

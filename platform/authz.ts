@@ -1,6 +1,9 @@
 import {
   defaultFieldResolver,
   getArgumentValues,
+  getDirectiveValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
   getNamedType,
   isAbstractType,
   isListType,
@@ -150,8 +153,13 @@ function selectionOf(info: GraphQLResolveInfo, typeName: string): { selection: S
     return !!type && isAbstractType(type) && isObjectType(objectType) && info.schema.isSubType(type, objectType);
   };
   const spread = new Set<string>();
+  // What `@skip` / `@include` leave out is not read, so neither checked nor audited as read.
+  const included = (sel: SelectionNode): boolean =>
+    getDirectiveValues(GraphQLSkipDirective, sel, info.variableValues)?.if !== true &&
+    getDirectiveValues(GraphQLIncludeDirective, sel, info.variableValues)?.if !== false;
   const visit = (selections: readonly SelectionNode[]) => {
     for (const sel of selections) {
+      if (!included(sel)) continue;
       if (sel.kind === Kind.FIELD) {
         if (sel.name.value.startsWith('__')) continue;
         const nodes = selection.get(sel.name.value);
