@@ -31,6 +31,12 @@ export interface AppointmentDoc extends OutboxFields {
    * a retry of that change finds it done and answers with the appointment.
    */
   changeKey?: string | null;
+  /**
+   * Idempotency scope of the booking that made it, when it came with an Idempotency-Key: a retry
+   * that finds its slot taken tells its own booking from another client's without another read.
+   * Null for a booking without a key; absent on appointments saved before this field existed.
+   */
+  bookingKey?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -51,6 +57,7 @@ const AppointmentSchema = new Schema<AppointmentDoc>(
     specialty: { type: String, required: true },
     slotKey: { type: String, required: true },
     changeKey: { type: String },
+    bookingKey: { type: String, default: null },
     ...outboxPaths,
   },
   { timestamps: true, collection: 'appointments' },

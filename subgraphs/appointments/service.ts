@@ -23,6 +23,9 @@ export interface Context extends SubgraphContext {
   loaders: { appointment: DataLoader<string, AppointmentDoc | null> };
 }
 
+/** What the fast path of a booking reads of the appointment holding its slot. */
+type SlotHolder = { _id: Types.ObjectId; bookingKey?: string | null };
+
 /** Statuses that hold a slot and count for overlaps. */
 const ACTIVE: AppointmentStatus = 'SCHEDULED';
 
@@ -37,7 +40,7 @@ export class AppointmentService {
   /** Appointment ids reserved per idempotency key (bookings sent with an Idempotency-Key). */
   readonly keys: IdempotencyKeys;
   /** Slot lookups in flight (see slotHolder). */
-  private readonly slotReads = new Map<string, Promise<Types.ObjectId | null>>();
+  private readonly slotReads = new Map<string, Promise<SlotHolder | null>>();
 
   constructor(
     private readonly models: AppointmentModels,
@@ -108,12 +111,12 @@ export class AppointmentService {
    * The appointment holding a slot (its `slotKey`), if any. Lookups of one slot that overlap in
    * time share one read; an answer is never reused after it arrived (a slot may be freed).
    */
-  private slotHolder(slotKey: string): Promise<Types.ObjectId | null> {
+  private slotHolder(slotKey: string): Promise<SlotHolder | null> {
     let pending = this.slotReads.get(slotKey);
     if (!pending) {
-      pending = this.models.Appointment.findOne({ slotKey }, { _id: 1 })
-        .lean<{ _id: Types.ObjectId }>()
-        .then((doc) => doc?._id ?? null)
+      pending = this.models.Appointment.findOne({ slotKey }, { _id: 1, bookingKey: 1 })
+        .lean<SlotHolder>()
+        .then((doc) => doc ?? null)
         .finally(() => this.slotReads.delete(slotKey));
       this.slotReads.set(slotKey, pending);
     }
@@ -135,8 +138,11 @@ export class AppointmentService {
     assertFutureRange(input.start, input.end);
     const holder = await this.slotHolder(slotKeyOf(input.doctorId, input.start));
     if (holder) {
-      const mine = idempotencyKey ? await this.keys.find(idempotencyKey, request) : null;
-      const replay = mine?.resultId.equals(holder) ? await this.models.Appointment.findById(holder).lean<AppointmentDoc>() : null;
+      // Only a booking made with this key can be this request's own: then (rarely) one more look;
+      // also for one saved before appointments kept their booking's key (no `bookingKey` at all).
+      const maybeMine = holder.bookingKey === idempotencyKey || holder.bookingKey === undefined;
+      const mine = idempotencyKey && maybeMine ? await this.keys.find(idempotencyKey, request) : null;
+      const replay = mine?.resultId.equals(holder._id) ? await this.models.Appointment.findById(holder._id).lean<AppointmentDoc>() : null;
       if (replay) return replay;
       throw conflict('That slot has already been booked; please pick another');
     }
@@ -177,6 +183,7 @@ export class AppointmentService {
           conditions: [],
           specialty: doctor.specialty,
           slotKey: slotKeyOf(input.doctorId, input.start),
+          bookingKey: idempotencyKey,
           // Handed on durably (notifications, the care relation): saved in the same single-document write.
           ...newOutbox(
             // The doctor's card rides along: notifications need not ask doctors again for the confirmation.
