@@ -81,6 +81,22 @@ describe('idempotency records of the router', () => {
     await expect(store({ waitMs: 0 }).begin(gone, 'h')).rejects.toMatchObject({ extensions: { code: 'SUBGRAPH_UNAVAILABLE' } });
   });
 
+  it('replays an answer stored after its lease ended, as long as no retry took the key over', async () => {
+    const k = key();
+    const slow = await store({ leaseMs: 0 }).begin(k, 'h');
+    if (!slow.run) throw new Error('the first request must run');
+    await store().finish(slow.recordId, answer);
+    expect(await store().begin(k, 'h')).toEqual({ run: false, answer });
+  });
+
+  it('replays the answers kept in the record by earlier versions', async () => {
+    const k = key();
+    const now = Date.now();
+    await conn.collection('idempotency').insertOne({ key: k, hash: 'h', state: 'DONE', leaseUntil: new Date(now), expiresAt: new Date(now + 60_000), answer: JSON.stringify(answer) });
+    expect(await store().begin(k, 'h')).toEqual({ run: false, answer });
+    await expect(store().begin(k, 'other')).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
   it('forgets expired records when read and deletes them in the sweep', async () => {
     const k = key();
     const old = store({ ttlMs: 0 });
@@ -89,6 +105,7 @@ describe('idempotency records of the router', () => {
     await old.finish(first.recordId, answer);
     expect(await old.sweep()).toBeGreaterThanOrEqual(1);
     expect(await conn.collection('idempotency').countDocuments({ key: k })).toBe(0);
+    expect(await conn.collection('idempotency_answers').countDocuments({ _id: first.recordId })).toBe(0);
     const again = await old.begin(k, 'other request, same key, a day later');
     expect(again).toMatchObject({ run: true });
   });

@@ -40,14 +40,38 @@ interface RecordDoc {
   /** `<userId>:<Idempotency-Key>` */
   key: string;
   hash: string;
+  /** Always IN_PROGRESS now (the answer is an AnswerDoc); DONE with `answer` on records of earlier versions. */
   state: 'IN_PROGRESS' | 'DONE';
-  /** While IN_PROGRESS: after this instant the router running it is presumed gone and a retry takes over. */
+  /** Until answered: after this instant the router running it is presumed gone and a retry takes over. */
   leaseUntil: Date;
   /** The record counts as absent after this instant, and the sweep deletes it (no TTL index on FerretDB). */
   expiresAt: Date;
-  /** The answer as JSON (kept as a string: FerretDB stores no arrays inside arrays). */
+  /** Earlier versions: the answer as JSON, stored into the record. */
   answer?: string;
 }
+
+/**
+ * The answer of the request that held a record, under the record's own `_id`: stored with an
+ * insert, so the answers of concurrent requests go in together (GroupInsert) where an update each
+ * cost a database write each (a batch of updates hangs on FerretDB 1.24), and at most once per
+ * record (unique `_id`). An answer whose record is gone (its lease ended and a retry took over) is
+ * never read, and the sweep deletes it.
+ */
+interface AnswerDoc {
+  _id: Types.ObjectId;
+  /** The answer as JSON (kept as a string: FerretDB stores no arrays inside arrays). */
+  answer: string;
+  expiresAt: Date;
+}
+
+const AnswerSchema = new Schema<AnswerDoc>(
+  {
+    answer: { type: String, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'idempotency_answers' },
+);
+AnswerSchema.index({ expiresAt: 1 });
 
 const RecordSchema = new Schema<RecordDoc>(
   {
@@ -87,19 +111,33 @@ export class IdempotencyStore {
   private readonly ready: () => Promise<unknown>;
   /** Records of concurrent requests go in together; each wins or loses on its own unique `key`. */
   private readonly inserts: GroupInsert<RecordDoc>;
+  /** So do their answers. */
+  private readonly answerInserts: GroupInsert<AnswerDoc>;
 
   constructor(
     private readonly model: Model<RecordDoc>,
+    private readonly answers: Model<AnswerDoc>,
     private readonly opts: IdempotencyStoreOptions,
   ) {
     this.ttlMs = opts.ttlMs ?? IDEMPOTENCY_TTL_MS;
-    this.ready = indexesOnce(model);
+    const records = indexesOnce(model);
+    const answerIndexes = indexesOnce(answers);
+    this.ready = () => Promise.all([records(), answerIndexes()]);
     this.inserts = new GroupInsert(model);
+    this.answerInserts = new GroupInsert(answers);
   }
 
   static open(conn: Connection, opts: IdempotencyStoreOptions): IdempotencyStore {
     const model = (conn.models.IdempotencyRecord as Model<RecordDoc> | undefined) ?? conn.model<RecordDoc>('IdempotencyRecord', RecordSchema);
-    return new IdempotencyStore(model, opts);
+    const answers = (conn.models.IdempotencyAnswer as Model<AnswerDoc> | undefined) ?? conn.model<AnswerDoc>('IdempotencyAnswer', AnswerSchema);
+    return new IdempotencyStore(model, answers, opts);
+  }
+
+  /** The stored answer of a record, if any (also the inline one of records of earlier versions). */
+  private async answerOf(record: RecordDoc): Promise<StoredAnswer | null> {
+    if (record.state === 'DONE' && record.answer) return JSON.parse(record.answer) as StoredAnswer;
+    const stored = await this.answers.findById(record._id).lean<AnswerDoc>();
+    return stored ? (JSON.parse(stored.answer) as StoredAnswer) : null;
   }
 
   /**
@@ -123,22 +161,29 @@ export class IdempotencyStore {
       if (await this.inserts.insert({ _id: recordId, ...record })) return { run: true, recordId };
       const current = await this.model.findOne({ key }).lean<RecordDoc>();
       if (!current) continue; // dropped meanwhile: insert again
-      const over = current.expiresAt.getTime() <= Date.now() || (current.state === 'IN_PROGRESS' && current.leaseUntil.getTime() <= Date.now());
-      if (over) {
+      if (current.expiresAt.getTime() <= Date.now()) {
+        await this.model.deleteOne({ _id: current._id });
+        continue;
+      }
+      const answer = await this.answerOf(current);
+      if (!answer && current.leaseUntil.getTime() <= Date.now()) {
+        // Unanswered and its router presumed gone: whoever deletes it or inserts next runs.
         await this.model.deleteOne({ _id: current._id });
         continue;
       }
       if (current.hash !== hash) throw keyReused();
-      if (current.state === 'DONE' && current.answer) return { run: false, answer: JSON.parse(current.answer) as StoredAnswer };
+      if (answer) return { run: false, answer };
       if (Date.now() >= deadline) throw keyInProgress('request');
       await sleep(Math.min(25 * 2 ** attempt, 250));
     }
   }
 
-  /** Stores the answer of the request that holds `recordId` (if it still does). */
+  /**
+   * Stores the answer of the request that held `recordId`. Read only while that record lives: if
+   * its lease ended and a retry took the key over meanwhile, the retry's record has no answer yet.
+   */
   async finish(recordId: Types.ObjectId, answer: StoredAnswer): Promise<void> {
-    // One update each: an update command of many statements (bulkWrite) hangs on FerretDB 1.24.
-    await this.model.updateOne({ _id: recordId, state: 'IN_PROGRESS' }, { $set: { state: 'DONE', answer: JSON.stringify(answer) } });
+    await this.answerInserts.insert({ _id: recordId, answer: JSON.stringify(answer), expiresAt: new Date(Date.now() + this.ttlMs) });
   }
 
   /** Drops the record: the outcome is unknown, so a retry with the key runs again. */
@@ -146,10 +191,12 @@ export class IdempotencyStore {
     await this.model.deleteOne({ _id: recordId });
   }
 
-  /** Deletes expired records; returns how many. */
+  /** Deletes expired records (and their answers); returns how many records. */
   async sweep(): Promise<number> {
     await this.ready();
-    const { deletedCount } = await this.model.deleteMany({ expiresAt: { $lte: new Date() } });
+    const now = new Date();
+    const { deletedCount } = await this.model.deleteMany({ expiresAt: { $lte: now } });
+    await this.answers.deleteMany({ expiresAt: { $lte: now } });
     return deletedCount;
   }
 
