@@ -408,15 +408,19 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
  * With BENCH_DB_COUNT=1: the database commands the stack sent for the bookings, from before the
  * first until every confirmation was SENT, per booking, by database and command.
  */
-async function commandsPerBooking(run: Run, out: StepOut, before: Map<string, number>, ids: string[], sent: number, signal: AbortSignal): Promise<void> {
-  await until(async () => (await sentCount(run, 'APPOINTMENT_CONFIRMED', ids)) >= ids.length, Date.now() + 120_000, signal, 250);
-  const counter = run.stack.commands!.counter;
-  const rows = difference(counter.snapshot(), before).map(([k, v]): [string, number] => [k.replace(`${run.cfg.DB_PREFIX}_`, ''), v]);
+/** Commands counted since `before`, per booking sent: the total and by database and command. */
+function commandsLine(run: Run, before: Map<string, number>, sent: number): string {
+  const rows = difference(run.stack.commands!.counter.snapshot(), before).map(([k, v]): [string, number] => [k.replace(`${run.cfg.DB_PREFIX}_`, ''), v]);
   const total = rows.reduce((a, [, v]) => a + v, 0);
   const per = (v: number) => (v / Math.max(1, sent)).toFixed(2);
+  return `**${per(total)} per booking**; by database and command: ${rows.map(([k, v]) => `${k} ${per(v)}`).join(', ')}`;
+}
+
+async function commandsPerBooking(run: Run, out: StepOut, before: Map<string, number>, ids: string[], sent: number, signal: AbortSignal): Promise<void> {
+  await until(async () => (await sentCount(run, 'APPOINTMENT_CONFIRMED', ids)) >= ids.length, Date.now() + 120_000, signal, 250);
   out.line(
     `Database commands from the first booking until every confirmation was SENT (BENCH_DB_COUNT=1, counted by a proxy in front of the database; includes the stack's background polling meanwhile): ` +
-      `**${per(total)} per booking**; by database and command: ${rows.map(([k, v]) => `${k} ${per(v)}`).join(', ')}.`,
+      `${commandsLine(run, before, sent)}.`,
   );
 }
 
@@ -581,8 +585,10 @@ export async function contention(run: Run, out: StepOut, signal: AbortSignal): P
   const items: BookingInput[] = people.patients.slice(0, opts.contention).map((patientId) => ({ patientId, doctorId: people.doctors[0], ...slot, reason }));
   out.line(`${n(items.length)} bookings of one slot (${slot.start}, one doctor), ${n(items.length)} distinct patients, all sent at once (one client each, an Idempotency-Key each, no retries).`);
   const cpu = cpuMeter(run);
+  const commandsBefore = run.stack.commands?.counter.snapshot();
   const { bookings, wallMs } = await runBookings(run, items, NO_RETRY, items.length, signal);
   const cpuUsed = cpu();
+  const commands = commandsBefore ? commandsLine(run, commandsBefore, bookings.length) : null;
   const storedDocs = await stores.appointments.find({ reason }, { projection: { _id: 1 } }).toArray();
   const stored = storedDocs.length;
   const answers = bookings.map((b) => (b.id ? 'OK' : (b.failure ?? '?')));
@@ -591,6 +597,7 @@ export async function contention(run: Run, out: StepOut, signal: AbortSignal): P
   out.line(`All answered in ${fmt(wallMs)}; ${latencyLine(bookings)}.`);
   out.line(`First answers: ${tally(answers)} (CONFLICT ${n(conflicts)}, other codes ${n(answers.length - conflicts - oks)}); stored: **${n(stored)}**.`);
   out.line(cpuLine(cpuUsed, bookings.length, wallMs));
+  if (commands) out.line(`Database commands while they ran (BENCH_DB_COUNT=1, counted by a proxy in front of the database; includes background polling): ${commands}.`);
 
   // The clients told an open outcome ask again with their key (20 at a time), as README tells them to:
   // afterwards exactly one should hold the stored booking and every other one CONFLICT.
