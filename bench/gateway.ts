@@ -68,6 +68,9 @@ interface Options {
 function options(argv: string[]): Options {
   const arg = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const num = (name: string, d: number) => (arg(name) === undefined ? d : Number(arg(name)));
+  // 20 doctors' users and the patients come first; the rest are nurses and admins, half each.
+  const fewest = 20 + PATIENTS + 2;
+  if (num('subscribers', 1000) < fewest) throw new Error(`--subscribers must be at least ${fewest} (20 doctors' users, ${PATIENTS} patients, a nurse and an admin)`);
   return {
     rounds: num('rounds', 2),
     seconds: num('seconds', 8),
