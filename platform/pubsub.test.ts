@@ -66,6 +66,7 @@ describe('live events through a capped collection', () => {
 
     // A reader that had seen everything before it gets the late event.
     const sub = await Subscriber.open(b, db, silentLog);
+    expect(sub.position).toBe(late?._id); // found from the oldest kept by `_id` lookups
     const got: LiveEvent[] = [];
     sub.on('t', (e) => got.push(e));
     await busy.publish('t', { n: 'after' });
