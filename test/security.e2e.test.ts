@@ -104,6 +104,18 @@ describe('PHI audit trail of denied reads', () => {
     ]);
   });
 
+  it('audits only the fields a request reads: what @include / @skip leave out is not listed', async () => {
+    const query = `query P($id: ObjectID!, $allergies: Boolean!) { patient(id: $id) { id name allergies @include(if: $allergies) dateOfBirth @skip(if: true) } }`;
+    const without = await post(tokens.NURSE, { query, variables: { id: patientId, allergies: false } });
+    expect(without.body.errors).toBeUndefined();
+    expect(without.body.data).toEqual({ patient: { id: patientId, name: 'Audit Trail' } });
+    expect(await entriesOf(without.requestId)).toEqual([expect.objectContaining({ service: 'patients', entityType: 'Patient', entityId: patientId, outcome: 'ALLOWED', fields: ['id', 'name'] })]);
+
+    const withAllergies = await post(tokens.NURSE, { query, variables: { id: patientId, allergies: true } });
+    expect(withAllergies.body.errors).toBeUndefined();
+    expect(await entriesOf(withAllergies.requestId)).toEqual([expect.objectContaining({ entityId: patientId, outcome: 'ALLOWED', fields: ['id', 'name', 'allergies'] })]);
+  });
+
   it("records a denied visitSummary with the patient's id", async () => {
     const res = await post(tokens.NURSE, { query: `{ patient(id: "${patientId}") { id visitSummary { totalVisits } } }` });
     expect(res.body.errors?.[0]).toMatchObject({ path: ['patient', 'visitSummary'], extensions: { code: 'FORBIDDEN' } });
