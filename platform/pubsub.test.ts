@@ -7,6 +7,7 @@ import { EVENTS_DB, Publisher, Subscriber, type LiveEvent } from './pubsub';
 import { dbName } from './config';
 
 const SMALL_EVENTS_DB = 'events_small';
+const GAP_EVENTS_DB = 'events_gap';
 let cfg: Config;
 let a: Connection;
 let b: Connection;
@@ -18,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await a.close();
   await b.close();
-  await dropTestDatabases(cfg, [EVENTS_DB, SMALL_EVENTS_DB]);
+  await dropTestDatabases(cfg, [EVENTS_DB, SMALL_EVENTS_DB, GAP_EVENTS_DB]);
 });
 
 const waitFor = async (cond: () => boolean, ms = 3000) => {
@@ -74,6 +75,32 @@ describe('live events through a capped collection', () => {
     await waitFor(() => got.length >= 2);
     await sub.close();
     expect(got.map((e) => e.data.n)).toEqual(['after', 'last']);
+  });
+
+  it('goes on from the oldest kept event, and says so, when the events after its last one fell out of the stream', async () => {
+    const db = dbName(cfg, GAP_EVENTS_DB);
+    const pub = await Publisher.open(a, db, { maxEvents: 10 });
+    const stream = a.useDb(db, { useCache: true }).db!.collection<LiveEvent>('live_stream');
+    await pub.publish('g', { n: 0 });
+    // A slow reader: it polls only when asked, and checks for a gap whenever a poll finds nothing.
+    const sub = await Subscriber.open(b, db, silentLog, { pollMs: 600_000, gapCheckMs: 0 });
+    let gaps = 0;
+    sub.onGap(() => gaps++);
+    const got: LiveEvent[] = [];
+    sub.on('g', (e) => got.push(e));
+    await sub.catchUp();
+    expect(gaps).toBe(0); // caught up: its last event is still stored
+
+    for (let n = 1; n <= 60; n++) await pub.publish('g', { n });
+    await stream.db.command({ compact: 'live_stream' }).catch(() => undefined);
+    const kept = (await stream.find({}, { projection: { _id: 1 } }).toArray()).map((e) => e._id).sort((x, y) => x - y);
+    expect(kept[0]).toBeGreaterThan(sub.position + 32); // more fell out than one poll asks for
+
+    await sub.catchUp(); // finds nothing after its last event, sees that event gone: a gap
+    await sub.catchUp();
+    await sub.close();
+    expect(gaps).toBe(1);
+    expect(got.map((e) => e._id)).toEqual(kept);
   });
 
   it('loses no event when three processes publish at once, and hands each on once, in stream order', async () => {

@@ -206,10 +206,11 @@ export class Subscriber {
     private readonly log: Logger,
     private pollMs: number,
     private readonly conn: Connection,
+    private readonly gapCheckMs: number,
   ) {}
 
-  static async open(conn: Connection, dbName: string, log: Logger, opts: { pollMs?: number } = {}): Promise<Subscriber> {
-    const s = new Subscriber(await eventsCollection(conn, dbName), log, opts.pollMs ?? POLL_MS, conn);
+  static async open(conn: Connection, dbName: string, log: Logger, opts: { pollMs?: number; gapCheckMs?: number } = {}): Promise<Subscriber> {
+    const s = new Subscriber(await eventsCollection(conn, dbName), log, opts.pollMs ?? POLL_MS, conn, opts.gapCheckMs ?? GAP_CHECK_MS);
     s.lastSeq = await newestSeq(s.collection);
     s.lastReadOk = true;
     s.loop = s.run();
@@ -311,7 +312,7 @@ export class Subscriber {
     const ids = Array.from({ length: BATCH }, (_, i) => this.lastSeq + 1 + i);
     const events = (await this.collection.find({ _id: { $in: ids } }).toArray()).sort((x, y) => x._id - y._id);
     if (events.length === 0) {
-      if (Date.now() - this.emptySince > GAP_CHECK_MS) await this.skipGap();
+      if (Date.now() - this.emptySince >= this.gapCheckMs) await this.skipGap();
       return 0;
     }
     this.emptySince = Date.now();
