@@ -34,6 +34,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { dbName } from '../platform/config';
@@ -41,6 +42,7 @@ import type { Identity } from '../platform/identity';
 import { signAccessToken } from '../platform/jwt';
 import { EVENTS_DB, TOPICS, type LiveEvent } from '../platform/pubsub';
 import { WEEKDAYS } from '../platform/schedule';
+import type { FromClients } from './fanoutClients';
 import { BOOK, GraphClient, percentile, pool, setupMutation } from './loadClient';
 import { freePorts, ManagedProcess, rssMb, Stack } from './loadStack';
 import { dayFromToday, dayViewQuery, slotAt } from './loadWorld';
@@ -56,6 +58,8 @@ interface Options {
   warmupSeconds: number;
   concurrency: number[];
   subscribers: number;
+  /** Worker threads the fan-out's clients are spread over (1: all in this process). */
+  clientThreads: number;
   bookings: number;
   only: Set<string>;
   /** Names (or name prefixes) of workloads and gateways to measure; all when null. */
@@ -83,6 +87,7 @@ function options(argv: string[]): Options {
     gateways: arg('gateways')?.split(',') ?? null,
     results: argv.includes('--no-results') ? null : (arg('results') ?? path.join(ROOT, 'bench', 'RESULTS.md')),
     keep: argv.includes('--keep'),
+    clientThreads: num('client-threads', 1),
   };
 }
 
@@ -225,7 +230,60 @@ interface Subscriber {
   expected: Set<string>;
   received: { id: string; at: number }[];
   errors: string[];
-  client: Client;
+}
+
+/** The subscribers' clients: in this process, or spread over worker threads (`--client-threads`). */
+interface Listening {
+  connectMs: number;
+  stop(): Promise<void>;
+}
+
+async function listenHere(subs: Subscriber[], tokens: string[], wsUrl: string, variables: Record<string, unknown>): Promise<Listening> {
+  const t0 = Date.now();
+  const clients: Client[] = [];
+  await pool(subs.map((s, i) => ({ s, token: tokens[i] })), 50, async ({ s, token }) => {
+    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, lazy: false, retryAttempts: 0 });
+    clients.push(client);
+    client.subscribe<{ appointmentChanged: { id: string } }>(
+      { query: LIVE, variables },
+      { next: (r) => (r.data ? s.received.push({ id: r.data.appointmentChanged.id, at: Date.now() }) : s.errors.push(JSON.stringify(r.errors))), error: (e) => s.errors.push(String(e)), complete: () => undefined },
+    );
+    // Handled in order: the refusal of a query on the same socket means the subscription listens.
+    await new Promise<void>((resolve) => client.subscribe({ query: '{ __typename }' }, { next: () => resolve(), error: () => resolve(), complete: () => resolve() }));
+  });
+  return { connectMs: Date.now() - t0, stop: async () => void (await Promise.all(clients.map((c) => c.dispose()))) };
+}
+
+async function listenInThreads(threads: number, subs: Subscriber[], tokens: string[], wsUrl: string, variables: Record<string, unknown>): Promise<Listening> {
+  const t0 = Date.now();
+  const slices = Array.from({ length: threads }, (_v, t) => subs.map((_s, i) => i).filter((i) => i % threads === t));
+  const workers = slices.map((indexes) => {
+    // A worker does not inherit tsx's loader: the thread registers it, then loads the TypeScript module.
+    const entry = `require('tsx/cjs/api').register(); require(${JSON.stringify(path.join(__dirname, 'fanoutClients.ts'))});`;
+    const worker = new Worker(entry, { eval: true, workerData: { wsUrl, query: LIVE, variables, subscribers: indexes.map((i) => ({ token: tokens[i] })) } });
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.on('message', (m: FromClients) => {
+        if (m.type === 'ready') resolve();
+        if (m.type === 'got') {
+          for (const [k, id, at] of m.items) subs[indexes[k]].received.push({ id, at });
+          for (const [k, e] of m.errors) subs[indexes[k]].errors.push(e);
+        }
+      });
+    });
+    return { worker, ready };
+  });
+  await Promise.all(workers.map((w) => w.ready));
+  return {
+    connectMs: Date.now() - t0,
+    stop: async () => {
+      await Promise.all(workers.map(({ worker }) => new Promise<void>((resolve) => {
+        worker.on('message', (m: FromClients) => m.type === 'stopped' && resolve());
+        worker.postMessage('stop');
+      })));
+      await Promise.all(workers.map(({ worker }) => worker.terminate()));
+    },
+  };
 }
 
 interface FanoutResult {
@@ -246,20 +304,11 @@ async function fanout(stack: Stack, admin: GraphClient, world: World, jwtSecret:
   ];
   const router = stack.service('router');
   const idleRss = rssMb(router.pid!) ?? NaN;
-  const t0 = Date.now();
-  await pool(identities, 50, async ({ who, identity }) => {
-    const token = (await signAccessToken(identity, jwtSecret, 3600)).token;
-    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, lazy: false, retryAttempts: 0 });
-    const s: Subscriber = { who, expected: new Set(), received: [], errors: [], client };
-    subs.push(s);
-    client.subscribe<{ appointmentChanged: { id: string } }>(
-      { query: LIVE, variables: { d: world.liveDoctor } },
-      { next: (r) => (r.data ? s.received.push({ id: r.data.appointmentChanged.id, at: Date.now() }) : s.errors.push(JSON.stringify(r.errors))), error: (e) => s.errors.push(String(e)), complete: () => undefined },
-    );
-    // Handled in order: the refusal of a query on the same socket means the subscription listens.
-    await new Promise<void>((resolve) => client.subscribe({ query: '{ __typename }' }, { next: () => resolve(), error: () => resolve(), complete: () => resolve() }));
-  });
-  const connectMs = Date.now() - t0;
+  for (const { who } of identities) subs.push({ who, expected: new Set(), received: [], errors: [] });
+  const tokens = await Promise.all(identities.map(async ({ identity }) => (await signAccessToken(identity, jwtSecret, 3600)).token));
+  const variables = { d: world.liveDoctor };
+  const listening = o.clientThreads > 1 ? await listenInThreads(o.clientThreads, subs, tokens, wsUrl, variables) : await listenHere(subs, tokens, wsUrl, variables);
+  const { connectMs } = listening;
   const connectedRss = rssMb(router.pid!) ?? NaN;
   let peakRss = connectedRss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(router.pid!) ?? 0)), 250);
@@ -310,11 +359,11 @@ async function fanout(stack: Stack, admin: GraphClient, world: World, jwtSecret:
     for (const c of seen.values()) if (c > 1) duplicates += c - 1;
   }
   const subscriberErrors = subs.filter((s) => s.errors.length > 0);
-  await Promise.all(subs.map((s) => s.client.dispose()));
+  await listening.stop();
   const failedBookings = booked.filter((b) => !b.id);
   const p99 = percentile(latencies, 99);
   const lines = [
-    `${n(subs.length)} graphql-ws connections to HealthSync's router, one subscription each to \`appointmentChanged(doctorId)\` of one doctor with the selection \`{ id status start patient { name } doctor { name } }\`: ${n(staff / 2)} nurses and ${n(staff / 2)} admins (distinct users), 10 users of that doctor, 10 of another doctor, ${PATIENTS} patients; connected and listening in ${fmt(connectMs)}.`,
+    `${n(subs.length)} graphql-ws connections to HealthSync's router, one subscription each to \`appointmentChanged(doctorId)\` of one doctor with the selection \`{ id status start patient { name } doctor { name } }\`: ${n(staff / 2)} nurses and ${n(staff / 2)} admins (distinct users), 10 users of that doctor, 10 of another doctor, ${PATIENTS} patients; connected and listening in ${fmt(connectMs)}; the clients ${o.clientThreads > 1 ? `spread over ${o.clientThreads} worker threads of the load generator (bench/fanoutClients.ts)` : 'all in the load generator\'s main thread'}.`,
     `${o.bookings} bookings of that doctor by the super admin, one a second, for patients 0–${Math.min(o.bookings, PATIENTS) - 1}: each event is for the staff, that doctor's users and the one patient it belongs to (${n(expectedTotal)} deliveries expected), for no one else. Access scopes (liveScope.ts): nurses, admins, the doctor, each patient; the other doctor and the other patients are not read for (LiveField.mayConcern), so each event is read 4 times, not ${n(subs.length)}.`,
     `Event-to-client latency (the event's \`at\` in the live stream → the client's receipt, same clock): p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(p99)}, max ${fmt(Math.max(...latencies))} over ${n(latencies.length)} deliveries.`,
     `Delivered ${n(latencies.length)} of ${n(expectedTotal)} expected; missing ${n(missing)}, duplicates ${n(duplicates)}, to someone not allowed ${n(unexpected)}; subscribers with an error: ${subscriberErrors.length}${subscriberErrors[0] ? ` (first: ${subscriberErrors[0].errors[0].slice(0, 200)})` : ''}.`,
