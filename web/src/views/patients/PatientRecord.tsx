@@ -3,7 +3,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import type { AppointmentStatus, PatientClinicalFragment, PatientDemographicsFragment } from '../../gql/graphql';
 import { problemOf } from '../../errors';
 import { useUser } from '../../session';
-import { dateTimeIn, dayIn, getClinicZone, instantOf, timeIn, today } from '../../time';
+import { dateLabel, dateTimeIn, getClinicZone, instantOf, timeIn, today } from '../../time';
 import { SubmitButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading } from '../../ui/status';
 import { useAction } from '../../ui/useAction';
@@ -11,11 +11,6 @@ import { FixFields, inWords, TextAreaField, TextField, type FieldErrors } from '
 import { RecordSection } from './RecordSection';
 import { AddLabResultDocument, AddMedicalHistoryDocument, PatientVisitSummaryDocument } from './operations';
 import { SEX_NAME } from './PatientForm';
-
-/** A calendar date (yyyy-mm-dd) as "Thu 4 Dec 2026" (no zone: it is a date, not an instant). */
-export function dateOnly(date: string): string {
-  return dayIn(`${date}T12:00:00Z`, 'UTC');
-}
 
 function ageOn(dateOfBirth: string, on: string): number {
   const [y, m, d] = dateOfBirth.split('-').map(Number) as [number, number, number];
@@ -43,7 +38,7 @@ export function Demographics({ patient }: { patient: PatientDemographicsFragment
       <dl className="row g-2 mb-0" id="demographics">
         <Row label="Name">{patient.name}</Row>
         <Row label="Date of birth">
-          {dateOnly(patient.dateOfBirth)} ({ageOn(patient.dateOfBirth, today())} years)
+          {dateLabel(patient.dateOfBirth)} ({ageOn(patient.dateOfBirth, today())} years)
         </Row>
         <Row label="Sex">{SEX_NAME[patient.sex]}</Row>
         <Row label="Email">{patient.email ?? 'Not given'}</Row>
@@ -152,7 +147,7 @@ export function MedicalHistory({ patient, canAdd, zone }: { patient: PatientClin
           <td data-label="Condition" className="fw-semibold">
             {h.condition}
           </td>
-          <td data-label="Diagnosed on">{h.diagnosedOn ? dateOnly(h.diagnosedOn) : 'Not known'}</td>
+          <td data-label="Diagnosed on">{h.diagnosedOn ? dateLabel(h.diagnosedOn) : 'Not known'}</td>
           <td data-label="Notes">{h.notes || '—'}</td>
           <td data-label="Recorded">{dateTimeIn(h.recordedAt, zone)}</td>
         </tr>
@@ -283,8 +278,8 @@ export function VisitSummary({ patientId }: { patientId: string }) {
             {s.totalVisits}
             {s.byStatus.length > 0 && ` (${s.byStatus.map((b) => `${b.count} ${STATUS_NAME[b.status].toLowerCase()}`).join(', ')})`}
           </Row>
-          <Row label="First visit">{s.firstVisit ? dateOnly(s.firstVisit) : '—'}</Row>
-          <Row label="Last visit">{s.lastVisit ? dateOnly(s.lastVisit) : '—'}</Row>
+          <Row label="First visit">{s.firstVisit ? dateLabel(s.firstVisit) : '—'}</Row>
+          <Row label="Last visit">{s.lastVisit ? dateLabel(s.lastVisit) : '—'}</Row>
           <Row label="Conditions seen">{s.conditions.length ? s.conditions.map((c) => `${c.condition} (${c.count})`).join(', ') : 'None recorded'}</Row>
         </dl>
       )}

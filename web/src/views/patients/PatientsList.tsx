@@ -3,11 +3,11 @@ import { useEffect, useState } from 'react';
 import { Link, useLocation } from 'react-router';
 import { problemOf } from '../../errors';
 import { useUser } from '../../session';
+import { dateLabel } from '../../time';
 import { MoreButton } from '../../ui/buttons';
 import { Empty, ErrorAlert, Loading, Notice, PageHeader } from '../../ui/status';
 import { PatientsSearchDocument } from './operations';
 import { SEX_NAME } from './PatientForm';
-import { dateOnly } from './PatientRecord';
 
 export const MANAGER_ROLES = new Set(['SUPER_ADMIN', 'ADMIN']);
 
@@ -72,7 +72,7 @@ export function PatientsList() {
                 <td data-label="Name">
                   <Link to={`/patients/${p.id}`}>{p.name}</Link>
                 </td>
-                <td data-label="Date of birth">{dateOnly(p.dateOfBirth)}</td>
+                <td data-label="Date of birth">{dateLabel(p.dateOfBirth)}</td>
                 <td data-label="Sex">{SEX_NAME[p.sex]}</td>
                 <td data-label="Contact">{[p.email, p.phone].filter(Boolean).join(' · ') || '—'}</td>
               </tr>
