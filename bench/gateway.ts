@@ -35,14 +35,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
 import { dbName } from '../platform/config';
 import type { Identity } from '../platform/identity';
 import { signAccessToken } from '../platform/jwt';
 import { EVENTS_DB, TOPICS, type LiveEvent } from '../platform/pubsub';
 import { WEEKDAYS } from '../platform/schedule';
-import type { FromClients } from './fanoutClients';
+import { listen, type ClientsInput, type FromClients } from './fanoutClients';
 import { BOOK, GraphClient, percentile, pool, setupMutation } from './loadClient';
 import { freePorts, ManagedProcess, rssMb, Stack } from './loadStack';
 import { dayFromToday, dayViewQuery, slotAt } from './loadWorld';
@@ -242,14 +241,7 @@ async function listenHere(subs: Subscriber[], tokens: string[], wsUrl: string, v
   const t0 = Date.now();
   const clients: Client[] = [];
   await pool(subs.map((s, i) => ({ s, token: tokens[i] })), 50, async ({ s, token }) => {
-    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, lazy: false, retryAttempts: 0 });
-    clients.push(client);
-    client.subscribe<{ appointmentChanged: { id: string } }>(
-      { query: LIVE, variables },
-      { next: (r) => (r.data ? s.received.push({ id: r.data.appointmentChanged.id, at: Date.now() }) : s.errors.push(JSON.stringify(r.errors))), error: (e) => s.errors.push(String(e)), complete: () => undefined },
-    );
-    // Handled in order: the refusal of a query on the same socket means the subscription listens.
-    await new Promise<void>((resolve) => client.subscribe({ query: '{ __typename }' }, { next: () => resolve(), error: () => resolve(), complete: () => resolve() }));
+    clients.push(await listen({ wsUrl, query: LIVE, variables }, token, (id, at) => s.received.push({ id, at }), (e) => s.errors.push(e)));
   });
   return { connectMs: Date.now() - t0, stop: async () => void (await Promise.all(clients.map((c) => c.dispose()))) };
 }
@@ -260,7 +252,7 @@ async function listenInThreads(threads: number, subs: Subscriber[], tokens: stri
   const workers = slices.map((indexes) => {
     // A worker does not inherit tsx's loader: the thread registers it, then loads the TypeScript module.
     const entry = `require('tsx/cjs/api').register(); require(${JSON.stringify(path.join(__dirname, 'fanoutClients.ts'))});`;
-    const worker = new Worker(entry, { eval: true, workerData: { wsUrl, query: LIVE, variables, subscribers: indexes.map((i) => ({ token: tokens[i] })) } });
+    const worker = new Worker(entry, { eval: true, workerData: { wsUrl, query: LIVE, variables, tokens: indexes.map((i) => tokens[i]) } satisfies ClientsInput });
     const ready = new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
       worker.on('message', (m: FromClients) => {
