@@ -101,8 +101,8 @@ async function newestSeq(collection: mongo.Collection<LiveEvent>): Promise<numbe
 /** How long a publish keeps trying for a free number while other publishers are faster. */
 const PUBLISH_WAIT_MS = 10_000;
 /**
- * How long the number after this process's last event is tried first, without reading the newest.
- * Only while it cannot have fallen out of the stream: a number that did (the capped collection
+ * How long the number after this process's last event is tried without checking that the last
+ * event is still stored. Only while it cannot have fallen out of the stream: a number that did (the capped collection
  * drops the oldest events) is free again, and storing an event under it would put it behind
  * events the readers have passed, so they would never see it. To fall out within this time,
  * CAPPED_DOCS (50,000) newer events would have to be stored in it, far beyond the pace of one

@@ -116,7 +116,6 @@ export class AppointmentService {
     if (!pending) {
       pending = this.models.Appointment.findOne({ slotKey }, { _id: 1, bookingKey: 1 })
         .lean<SlotHolder>()
-        .then((doc) => doc ?? null)
         .finally(() => this.slotReads.delete(slotKey));
       this.slotReads.set(slotKey, pending);
     }
