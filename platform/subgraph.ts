@@ -6,7 +6,7 @@ import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse } from 'graphql';
@@ -87,6 +87,10 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginInlineTraceDisabled(),
+      // Apollo Server installs its cache-control plugin unless told not to. Nothing here uses cache
+      // hints, and its per-field hook makes Apollo wrap every resolver of the schema, default ones
+      // included, with a hook call and a policy object per resolved field.
+      ApolloServerPluginCacheControlDisabled(),
       requestLogPlugin<TCtx>('debug'),
       metrics.plugin<TCtx>(),
       // The audit trail is written when the request ends, whatever its outcome.
