@@ -321,7 +321,8 @@ export class Stack {
   }
 
   static async create(opts: StackOptions): Promise<Stack> {
-    const bin = ensureFerretDbBinary((m) => console.log(m));
+    // HEALTHSYNC_FERRETDB_BIN runs another build of the database (to compare builds), as scripts/db.ts does.
+    const bin = process.env.HEALTHSYNC_FERRETDB_BIN ?? ensureFerretDbBinary((m) => console.log(m));
     const [dbPort, ...rest] = await freePorts(SUBGRAPHS.length + 2);
     const ports = Object.fromEntries([...SUBGRAPHS, 'router'].map((name, i) => [name, rest[i]])) as Record<ServiceName, number>;
     // BENCH_DB_COUNT=1 counts the database commands the stack sends (bench/dbCommands.ts).

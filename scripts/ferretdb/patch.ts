@@ -79,12 +79,22 @@ const EDITS: Array<{ file: string; original: string; fixed: string }> = [
 			CappedCleanupInterval:   60_000_000_000, // one minute, the ferretdb command's default
 `,
   },
+  // A faster document decoder (overlay/healthsync_sjson.go): the stock Unmarshal stays as its
+  // fallback under another name.
+  {
+    file: 'internal/handler/sjson/sjson.go',
+    original: `func Unmarshal(data []byte) (*types.Document, error) {`,
+    fixed: `func healthsyncUnmarshalStock(data []byte) (*types.Document, error) {`,
+  },
 ];
 
 /** Files added to FerretDB's packages (scripts/ferretdb/overlay/<name> → <package dir>/<name>). */
 const OVERLAYS: Record<string, string> = {
   'healthsync_pushdown.go': 'internal/backends/sqlite',
   'healthsync_findandmodify.go': 'internal/handler',
+  'healthsync_sjson.go': 'internal/handler/sjson',
+  // Its test, run by hand: cd .tools/ferretdb-patched/FerretDB && go test ./internal/handler/sjson/
+  'healthsync_sjson_test.go': 'internal/handler/sjson',
 };
 export const OVERLAY_FILES = Object.keys(OVERLAYS);
 
