@@ -88,34 +88,18 @@ const EDITS: Array<{ file: string; original: string; fixed: string }> = [
   },
   // Leak tracking of iterators and cursors: outside FerretDB's debug builds nothing reads it, but
   // every Track recorded a stack in a pprof profile and set a finalizer (9 % of the server's CPU
-  // while serving the 50-doctor day view). Both now run only in debug builds, as the stack
-  // capture already did.
-  {
-    file: 'internal/util/resource/resource.go',
-    original: `func Track(obj any, token *Token) {
+  // while serving the 50-doctor day view). Track and Untrack now work only in debug builds, as the
+  // stack capture already did.
+  ...['Track', 'Untrack'].map((fn) => {
+    const head = `func ${fn}(obj any, token *Token) {
 	checkArgs(obj, token)
-`,
-    fixed: `func Track(obj any, token *Token) {
-	checkArgs(obj, token)
-
+`;
+    return { file: 'internal/util/resource/resource.go', original: head, fixed: `${head}
 	if !debugbuild.Enabled {
 		return
 	}
-`,
-  },
-  {
-    file: 'internal/util/resource/resource.go',
-    original: `func Untrack(obj any, token *Token) {
-	checkArgs(obj, token)
-`,
-    fixed: `func Untrack(obj any, token *Token) {
-	checkArgs(obj, token)
-
-	if !debugbuild.Enabled {
-		return
-	}
-`,
-  },
+` };
+  }),
 ];
 
 /** Files added to FerretDB's packages (scripts/ferretdb/overlay/<name> → <package dir>/<name>). */

@@ -338,92 +338,78 @@ func healthsyncIsNumber(raw []byte) bool {
 // healthsyncObject splits a JSON object into its keys and raw values. Keys that need unescaping,
 // whitespace and anything malformed are left to the stock decoder.
 func healthsyncObject(raw []byte) (map[string][]byte, error) {
-	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
-		return nil, errHealthsyncSlow
-	}
-
 	fields := make(map[string][]byte, 16)
-	i := 1
 
-	if raw[i] == '}' {
-		if i+1 != len(raw) {
-			return nil, errHealthsyncSlow
-		}
-
-		return fields, nil
-	}
-
-	for {
+	err := healthsyncElements(raw, '{', '}', func(i int) (int, error) {
 		end := healthsyncSkip(raw, i)
 		if end < 0 {
-			return nil, errHealthsyncSlow
+			return 0, errHealthsyncSlow
 		}
 
 		key, ok := healthsyncPlainString(raw[i:end])
 		if !ok || end >= len(raw) || raw[end] != ':' {
-			return nil, errHealthsyncSlow
+			return 0, errHealthsyncSlow
 		}
 
 		i = end + 1
 
 		end = healthsyncSkip(raw, i)
-		if end < 0 || end >= len(raw) {
-			return nil, errHealthsyncSlow
+		if end < 0 {
+			return 0, errHealthsyncSlow
 		}
 
 		fields[key] = raw[i:end]
 
-		switch raw[end] {
-		case ',':
-			i = end + 1
-		case '}':
-			if end+1 != len(raw) {
-				return nil, errHealthsyncSlow
-			}
+		return end, nil
+	})
 
-			return fields, nil
-		default:
-			return nil, errHealthsyncSlow
-		}
-	}
+	return fields, err
 }
 
 // healthsyncArray splits a JSON array into its raw values.
 func healthsyncArray(raw []byte) ([][]byte, error) {
-	if len(raw) < 2 || raw[0] != '[' || raw[len(raw)-1] != ']' {
-		return nil, errHealthsyncSlow
-	}
-
 	var items [][]byte
-	i := 1
 
-	if raw[i] == ']' {
-		if i+1 != len(raw) {
-			return nil, errHealthsyncSlow
-		}
-
-		return items, nil
-	}
-
-	for {
+	err := healthsyncElements(raw, '[', ']', func(i int) (int, error) {
 		end := healthsyncSkip(raw, i)
-		if end < 0 || end >= len(raw) {
-			return nil, errHealthsyncSlow
+		if end < 0 {
+			return 0, errHealthsyncSlow
 		}
 
 		items = append(items, raw[i:end])
 
-		switch raw[end] {
-		case ',':
-			i = end + 1
-		case ']':
-			if end+1 != len(raw) {
-				return nil, errHealthsyncSlow
-			}
+		return end, nil
+	})
 
-			return items, nil
+	return items, err
+}
+
+// healthsyncElements walks the comma-separated elements between open and close, which must
+// enclose all of raw: element reads the one starting at i and returns the index just after it.
+func healthsyncElements(raw []byte, open, close byte, element func(i int) (int, error)) error {
+	if len(raw) < 2 || raw[0] != open || raw[len(raw)-1] != close {
+		return errHealthsyncSlow
+	}
+
+	if len(raw) == 2 {
+		return nil
+	}
+
+	for i := 1; ; {
+		end, err := element(i)
+		if err != nil {
+			return err
+		}
+
+		switch {
+		case end >= len(raw):
+			return errHealthsyncSlow
+		case raw[end] == ',':
+			i = end + 1
+		case raw[end] == close && end+1 == len(raw):
+			return nil
 		default:
-			return nil, errHealthsyncSlow
+			return errHealthsyncSlow
 		}
 	}
 }
