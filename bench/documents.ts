@@ -73,7 +73,7 @@ async function measure(bin: string): Promise<Array<Omit<Row, 'build' | 'round'>>
       { name: 'find all 500 appointments', repeat: 40, run: () => appointments.find({}).toArray() },
       { name: 'find one doctor\'s 10 (indexed)', repeat: 300, run: () => appointments.find({ doctorId: 'd7' }).toArray() },
       { name: 'findOne by _id', repeat: 600, run: () => appointments.findOne({ _id: docs[7]._id }) },
-      { name: 'insertMany 500 audit entries', repeat: 15, run: () => audit.insertMany(docs.map((d) => auditEntry(String(d._id)))) },
+      { name: 'insertMany 500 audit entries', repeat: 40, run: () => audit.insertMany(docs.map((d) => auditEntry(String(d._id)))) },
     ];
     const rows: Array<Omit<Row, 'build' | 'round'>> = [];
     for (const c of cases) {

@@ -1,4 +1,4 @@
-// HealthSync test of overlay/healthsync_sjson.go, copied beside it into FerretDB's sjson package.
+// HealthSync test of overlay/healthsync_sjson.go and healthsync_sjson_marshal.go, copied beside it into FerretDB's sjson package.
 // Run by hand after a build (scripts/ferretdb/README in patch.ts):
 //   cd .tools/ferretdb-patched/FerretDB && go test ./internal/handler/sjson/
 // FerretDB's own tests of the package then run against the new Unmarshal too.
@@ -6,6 +6,7 @@
 package sjson
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"reflect"
@@ -106,6 +107,45 @@ func TestHealthsyncUnmarshalMatchesStock(t *testing.T) {
 	}
 }
 
+func TestHealthsyncMarshalMatchesStock(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	fast := 0
+
+	for i := 0; i < 20000; i++ {
+		doc := healthsyncRandomDocument(r, 3)
+		if i%10 == 0 {
+			// A repeated key: the stock encoder panics on it (its schema looks values up by key).
+			doc = must.NotFail(types.NewDocument("a", int32(1), "b", doc, "a", "second"))
+		}
+
+		want, wantErr := healthsyncMarshalCatching(healthsyncMarshalStock, doc)
+		got, gotErr := healthsyncMarshalCatching(Marshal, doc)
+
+		if (wantErr == nil) != (gotErr == nil) || string(want) != string(got) {
+			t.Fatalf("stock %s (%v)\nnew   %s (%v)", want, wantErr, got, gotErr)
+		}
+
+		if _, err := healthsyncMarshal(doc); err == nil {
+			fast++
+		}
+	}
+
+	if fast < 10000 {
+		t.Fatalf("only %d of 20000 documents took the fast path", fast)
+	}
+}
+
+// healthsyncMarshalCatching turns a panic of marshal into an error.
+func healthsyncMarshalCatching(marshal func(*types.Document) ([]byte, error), doc *types.Document) (b []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			b, err = nil, fmt.Errorf("panic: %v", p)
+		}
+	}()
+
+	return marshal(doc)
+}
+
 func TestHealthsyncUnmarshalMalformed(t *testing.T) {
 	for _, data := range []string{
 		``, `{`, `}`, `[]`, `{"$s":{"p":{},"$k":[]}}x`, `{"$s":{"p":{"a":{"t":"int"}},"$k":["a"]},"a":1.5}`,
@@ -144,6 +184,18 @@ func BenchmarkHealthsyncUnmarshal(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			must.NotFail(Unmarshal(data))
+		}
+	})
+	b.Run("marshal stock", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			must.NotFail(healthsyncMarshalStock(doc))
+		}
+	})
+	b.Run("marshal healthsync", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			must.NotFail(Marshal(doc))
 		}
 	})
 }
