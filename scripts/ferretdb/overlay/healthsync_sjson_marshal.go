@@ -5,7 +5,7 @@
 // Every document the SQLite backend writes is encoded by sjson.Marshal. The stock encoder calls
 // encoding/json for every key and scalar and looks each schema key up again by name: about 18 µs
 // for one audit entry here, a fifth of what an insert costs the server. This one writes the same
-// bytes in one pass into one buffer. Values whose text needs care are encoded as the stock code
+// bytes in one walk over the document, the schema and the data side by side. Values whose text needs care are encoded as the stock code
 // does (strings with anything but plain printable ASCII and doubles by encoding/json; binData,
 // regex and timestamps by the stock functions), and a document with a repeated key is left to the
 // stock Marshal whole (its schema then looks values up by name): the output is the stock output,
@@ -34,29 +34,160 @@ func Marshal(d *types.Document) ([]byte, error) {
 	return healthsyncMarshalStock(d)
 }
 
-func healthsyncMarshal(d *types.Document) ([]byte, error) {
-	buf := make([]byte, 0, 1024)
-	buf = append(buf, `{"$s":`...)
+// healthsyncEncoder holds the two parts of a stored document as one walk writes them: the schema
+// (what marshalSchemaForDoc writes) and the data (what the values' MarshalJSON write).
+type healthsyncEncoder struct {
+	schema []byte
+	data   []byte
+}
 
-	buf, err := healthsyncAppendSchema(buf, d)
-	if err != nil {
+func healthsyncMarshal(d *types.Document) ([]byte, error) {
+	e := healthsyncEncoder{schema: make([]byte, 0, 512), data: make([]byte, 0, 512)}
+
+	// As the stock Marshal: the top level's keys are written as they are.
+	if err := e.fields(d, true); err != nil {
 		return nil, err
 	}
 
-	values := d.Values()
+	buf := make([]byte, 0, len(`{"$s":`)+len(e.schema)+len(e.data)+2)
+	buf = append(append(buf, `{"$s":`...), e.schema...)
 
-	for i, key := range d.Keys() {
-		// As the stock Marshal: the top level's keys are written as they are.
-		buf = append(buf, ',', '"')
-		buf = append(buf, key...)
-		buf = append(buf, '"', ':')
-
-		if buf, err = healthsyncAppendValue(buf, values[i]); err != nil {
-			return nil, err
-		}
+	if len(e.data) > 0 {
+		buf = append(append(buf, ','), e.data...)
 	}
 
 	return append(buf, '}'), nil
+}
+
+// fields writes a document's schema and its fields ("key":value, comma-separated, no braces).
+// A repeated key is left to the stock encoder (its schema looks values up by key).
+func (e *healthsyncEncoder) fields(d *types.Document, rawKeys bool) error {
+	keys := d.Keys()
+	if len(keys) == 0 {
+		e.schema = append(e.schema, '{', '}')
+		return nil
+	}
+
+	if !healthsyncUniqueKeys(d, keys) {
+		return errHealthsyncSlow
+	}
+
+	e.schema = append(e.schema, `{"p":{`...)
+
+	for i, value := range d.Values() {
+		if i > 0 {
+			e.schema = append(e.schema, ',')
+			e.data = append(e.data, ',')
+		}
+
+		e.schema = append(healthsyncAppendString(e.schema, keys[i]), ':')
+
+		if rawKeys {
+			e.data = append(append(append(e.data, '"'), keys[i]...), '"', ':')
+		} else {
+			e.data = append(healthsyncAppendString(e.data, keys[i]), ':')
+		}
+
+		if err := e.value(value); err != nil {
+			return err
+		}
+	}
+
+	e.schema = append(e.schema, `},"$k":[`...)
+
+	for i, key := range keys {
+		if i > 0 {
+			e.schema = append(e.schema, ',')
+		}
+
+		e.schema = healthsyncAppendString(e.schema, key)
+	}
+
+	e.schema = append(e.schema, ']', '}')
+
+	return nil
+}
+
+// value writes one value's schema element (marshalElemForSingleValue) and its data (MarshalSingleValue).
+func (e *healthsyncEncoder) value(value any) error {
+	switch v := value.(type) {
+	case *types.Document:
+		e.schema = append(e.schema, `{"t":"object","$s":`...)
+		e.data = append(e.data, '{')
+
+		if err := e.fields(v, false); err != nil {
+			return err
+		}
+
+		e.schema = append(e.schema, '}')
+		e.data = append(e.data, '}')
+
+	case *types.Array:
+		e.schema = append(e.schema, `{"t":"array","i":[`...)
+		e.data = append(e.data, '[')
+
+		for i := 0; i < v.Len(); i++ {
+			if i > 0 {
+				e.schema = append(e.schema, ',')
+				e.data = append(e.data, ',')
+			}
+
+			item, _ := v.Get(i)
+			if err := e.value(item); err != nil {
+				return err
+			}
+		}
+
+		e.schema = append(e.schema, ']', '}')
+		e.data = append(e.data, ']')
+
+	case string:
+		e.schema = append(e.schema, `{"t":"string"}`...)
+		e.data = healthsyncAppendString(e.data, v)
+	case types.ObjectID:
+		e.schema = append(e.schema, `{"t":"objectId"}`...)
+		e.data = append(hex.AppendEncode(append(e.data, '"'), v[:]), '"')
+	case bool:
+		e.schema = append(e.schema, `{"t":"bool"}`...)
+		e.data = strconv.AppendBool(e.data, v)
+	case time.Time:
+		e.schema = append(e.schema, `{"t":"date"}`...)
+		e.data = strconv.AppendInt(e.data, v.UnixMilli(), 10)
+	case types.NullType:
+		e.schema = append(e.schema, `{"t":"null"}`...)
+		e.data = append(e.data, "null"...)
+	case int32:
+		e.schema = append(e.schema, `{"t":"int"}`...)
+		e.data = strconv.AppendInt(e.data, int64(v), 10)
+	case int64:
+		e.schema = append(e.schema, `{"t":"long"}`...)
+		e.data = strconv.AppendInt(e.data, v, 10)
+	case float64:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return errHealthsyncSlow
+		}
+
+		e.schema = append(e.schema, `{"t":"double"}`...)
+		e.data = append(e.data, b...)
+
+	default:
+		// binData, regex, timestamp: as the stock code writes them.
+		elem, err := marshalElemForSingleValue(value)
+		if err != nil {
+			return errHealthsyncSlow
+		}
+
+		b, err := MarshalSingleValue(value)
+		if err != nil {
+			return errHealthsyncSlow
+		}
+
+		e.schema = append(e.schema, elem...)
+		e.data = append(e.data, b...)
+	}
+
+	return nil
 }
 
 // healthsyncUniqueKeys: no key twice (the stock encoder's schema looks values up by key).
@@ -75,183 +206,6 @@ func healthsyncUniqueKeys(d *types.Document, keys []string) bool {
 	}
 
 	return true
-}
-
-// healthsyncAppendSchema writes what marshalSchemaForDoc writes.
-func healthsyncAppendSchema(buf []byte, d *types.Document) ([]byte, error) {
-	keys := d.Keys()
-	if len(keys) == 0 {
-		return append(buf, '{', '}'), nil
-	}
-
-	if !healthsyncUniqueKeys(d, keys) {
-		return nil, errHealthsyncSlow
-	}
-
-	values := d.Values()
-	buf = append(buf, `{"p":{`...)
-
-	var err error
-
-	for i, key := range keys {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-
-		buf = healthsyncAppendString(buf, key)
-		buf = append(buf, ':')
-
-		if buf, err = healthsyncAppendElem(buf, values[i]); err != nil {
-			return nil, err
-		}
-	}
-
-	buf = append(buf, `},"$k":[`...)
-
-	for i, key := range keys {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-
-		buf = healthsyncAppendString(buf, key)
-	}
-
-	return append(buf, ']', '}'), nil
-}
-
-// healthsyncAppendElem writes what marshalElemForSingleValue writes.
-func healthsyncAppendElem(buf []byte, value any) ([]byte, error) {
-	var err error
-
-	switch v := value.(type) {
-	case *types.Document:
-		buf = append(buf, `{"t":"object","$s":`...)
-		if buf, err = healthsyncAppendSchema(buf, v); err != nil {
-			return nil, err
-		}
-
-		return append(buf, '}'), nil
-
-	case *types.Array:
-		buf = append(buf, `{"t":"array","i":[`...)
-
-		for i := 0; i < v.Len(); i++ {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-
-			item, _ := v.Get(i)
-			if buf, err = healthsyncAppendElem(buf, item); err != nil {
-				return nil, err
-			}
-		}
-
-		return append(buf, ']', '}'), nil
-
-	case float64:
-		return append(buf, `{"t":"double"}`...), nil
-	case string:
-		return append(buf, `{"t":"string"}`...), nil
-	case types.ObjectID:
-		return append(buf, `{"t":"objectId"}`...), nil
-	case bool:
-		return append(buf, `{"t":"bool"}`...), nil
-	case time.Time:
-		return append(buf, `{"t":"date"}`...), nil
-	case types.NullType:
-		return append(buf, `{"t":"null"}`...), nil
-	case int32:
-		return append(buf, `{"t":"int"}`...), nil
-	case int64:
-		return append(buf, `{"t":"long"}`...), nil
-	}
-
-	b, err := marshalElemForSingleValue(value)
-	if err != nil {
-		return nil, errHealthsyncSlow
-	}
-
-	return append(buf, b...), nil
-}
-
-// healthsyncAppendValue writes what MarshalSingleValue writes.
-func healthsyncAppendValue(buf []byte, value any) ([]byte, error) {
-	var err error
-
-	switch v := value.(type) {
-	case *types.Document:
-		// documentType.MarshalJSON: keys through encoding/json, values looked up by key.
-		keys := v.Keys()
-		if !healthsyncUniqueKeys(v, keys) {
-			return nil, errHealthsyncSlow
-		}
-
-		values := v.Values()
-		buf = append(buf, '{')
-
-		for i, key := range keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-
-			buf = healthsyncAppendString(buf, key)
-			buf = append(buf, ':')
-
-			if buf, err = healthsyncAppendValue(buf, values[i]); err != nil {
-				return nil, err
-			}
-		}
-
-		return append(buf, '}'), nil
-
-	case *types.Array:
-		buf = append(buf, '[')
-
-		for i := 0; i < v.Len(); i++ {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-
-			item, _ := v.Get(i)
-			if buf, err = healthsyncAppendValue(buf, item); err != nil {
-				return nil, err
-			}
-		}
-
-		return append(buf, ']'), nil
-
-	case string:
-		return healthsyncAppendString(buf, v), nil
-	case types.ObjectID:
-		buf = append(buf, '"')
-		buf = hex.AppendEncode(buf, v[:])
-
-		return append(buf, '"'), nil
-	case bool:
-		return strconv.AppendBool(buf, v), nil
-	case time.Time:
-		return strconv.AppendInt(buf, v.UnixMilli(), 10), nil
-	case types.NullType:
-		return append(buf, "null"...), nil
-	case int32:
-		return strconv.AppendInt(buf, int64(v), 10), nil
-	case int64:
-		return strconv.AppendInt(buf, v, 10), nil
-	case float64:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, errHealthsyncSlow
-		}
-
-		return append(buf, b...), nil
-	}
-
-	b, err := MarshalSingleValue(value)
-	if err != nil {
-		return nil, errHealthsyncSlow
-	}
-
-	return append(buf, b...), nil
 }
 
 // healthsyncAppendString writes a string as encoding/json does: as it is when every byte is
