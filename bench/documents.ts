@@ -8,12 +8,12 @@
  * Prints a Markdown table (paste it into bench/RESULTS.md with the builds it ran on).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
 import { ensureFerretDbBinary } from '../scripts/db';
-import { freePorts } from './loadStack';
+import { cpuSeconds, freePorts } from './loadStack';
 
 // The driver mongoose ships (the project depends on mongoose, not on the driver directly).
 const { MongoClient, ObjectId } = mongoose.mongo;
@@ -22,11 +22,11 @@ type Document = mongoose.mongo.Document;
 interface Case { name: string; repeat: number; run: () => Promise<unknown> }
 interface Row { build: string; round: number; name: string; cpuMs: number; wallMs: number }
 
-const TICK_MS = 1000 / 100; // USER_HZ on Linux
-
+/** CPU the database process has used so far, in ms (bench/loadStack.ts reads /proc). */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  const seconds = cpuSeconds(pid);
+  if (seconds === null) throw new Error(`no CPU figures for the database process ${pid}`);
+  return seconds * 1000;
 }
 
 function appointment(i: number): Document {

@@ -13,7 +13,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { loadConfig, type Config } from '../platform/config';
 import { randomSecret } from '../scripts/secrets';
 import { SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/services';
-import { ensureFerretDbBinary } from '../scripts/db';
+import { ferretDbBinaryToRun } from '../scripts/db';
 import { seedDemoData } from '../scripts/seed';
 import { restartDelayMs } from '../scripts/supervise';
 import { CommandCounter } from './dbCommands';
@@ -321,8 +321,7 @@ export class Stack {
   }
 
   static async create(opts: StackOptions): Promise<Stack> {
-    // HEALTHSYNC_FERRETDB_BIN runs another build of the database (to compare builds), as scripts/db.ts does.
-    const bin = process.env.HEALTHSYNC_FERRETDB_BIN ?? ensureFerretDbBinary((m) => console.log(m));
+    const bin = ferretDbBinaryToRun((m) => console.log(m));
     const [dbPort, ...rest] = await freePorts(SUBGRAPHS.length + 2);
     const ports = Object.fromEntries([...SUBGRAPHS, 'router'].map((name, i) => [name, rest[i]])) as Record<ServiceName, number>;
     // BENCH_DB_COUNT=1 counts the database commands the stack sends (bench/dbCommands.ts).

@@ -60,6 +60,14 @@ function waitForListening(child: ChildProcess): Promise<string> {
  * The database every script and test uses: MONGODB_URI when set, otherwise the embedded FerretDB
  * (built on first use) listening on `port` (0 = any free port) with its files in `dataDir`.
  */
+/**
+ * The embedded FerretDB to run: the project's build, or HEALTHSYNC_FERRETDB_BIN, another build
+ * (the benchmarks compare builds with it, e.g. bench/lookups.ts the stock pushdown with ours).
+ */
+export function ferretDbBinaryToRun(log: (msg: string) => void = console.log): string {
+  return process.env.HEALTHSYNC_FERRETDB_BIN ?? ensureFerretDbBinary(log);
+}
+
 export async function startDatabase(opts: { dataDir?: string; port?: number; log?: (msg: string) => void } = {}): Promise<Database> {
   if (process.env.MONGODB_URI) {
     return {
@@ -72,8 +80,7 @@ export async function startDatabase(opts: { dataDir?: string; port?: number; log
       },
     };
   }
-  // HEALTHSYNC_FERRETDB_BIN runs another build (bench/lookups.ts compares the stock pushdown with ours).
-  const bin = process.env.HEALTHSYNC_FERRETDB_BIN ?? ensureFerretDbBinary(opts.log);
+  const bin = ferretDbBinaryToRun(opts.log);
   const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const port = opts.port ?? DEFAULT_PORTS.db;
   mkdirSync(dataDir, { recursive: true });
