@@ -12,6 +12,24 @@ export const NO_DATABASE_HELP = [
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Logs when the driver marks the server unreachable (with its reason) and when it is reachable
+ * again, once per change: what an operator reads to see a connection that does not come back.
+ */
+function logReachability(conn: Connection, db: string, log: Logger): void {
+  let lostSince: number | null = null;
+  conn.getClient().on('serverDescriptionChanged', ({ newDescription }) => {
+    const lost = newDescription.type === 'Unknown';
+    if (lost && lostSince === null) {
+      lostSince = Date.now();
+      log.warn({ db, err: newDescription.error?.message }, 'database unreachable');
+    } else if (!lost && lostSince !== null) {
+      log.info({ db, downMs: Date.now() - lostSince }, 'database reachable again');
+      lostSince = null;
+    }
+  });
+}
+
+/**
  * Opens the service's own database (`<prefix>_<service>`) with retry and backoff, so a service
  * started before its database waits instead of crashing. Throws with NO_DATABASE_HELP at the end.
  */
@@ -31,6 +49,7 @@ export async function connectDb(cfg: Config, service: string, log: Logger): Prom
     try {
       await conn.asPromise();
       log.info({ db: name }, 'database connected');
+      logReachability(conn, name, log);
       return conn;
     } catch (err) {
       lastError = err;

@@ -29,7 +29,7 @@ import { RequestRateLimiter, retryAfterPlugin } from './rateLimit';
 import { operationCheckPlugin } from './operationCheck';
 import { forwardClientRequestId } from './requestIds';
 import { Metrics } from '../platform/metrics';
-import { liveEventsCheck, readinessHandler, type ReadinessCheck } from '../platform/readiness';
+import { databaseCheck, liveEventsCheck, readinessHandler, type ReadinessCheck } from '../platform/readiness';
 import { traceRequests } from '../platform/tracing';
 import { observeSubgraph } from './observeSubgraph';
 import { corsMiddleware } from './cors';
@@ -203,6 +203,8 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
         return failed.length ? failed.join('; ') : null;
       },
       liveEvents: liveEventsCheck(() => [events]),
+      // Mutations with an Idempotency-Key need the router's own database.
+      database: databaseCheck(routerDb),
     }),
   );
   app.get('/metrics', metrics.handler());
