@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startDatabase, type Database } from '../scripts/db';
-import { waitFor } from './helpers';
+import { freePort, waitFor } from './helpers';
 import { spawnService, type ServiceProcess } from './serviceProcess';
 
 /**
@@ -13,17 +12,6 @@ import { spawnService, type ServiceProcess } from './serviceProcess';
  */
 const embedded = process.env.HEALTHSYNC_TEST_DB_DIR ? describe : describe.skip;
 const SERVICES = ['appointments', 'medications', 'notifications'] as const;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function spawnRestartService(name: (typeof SERVICES)[number], uri: string): ServiceProcess {
   return spawnService(name, {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import mongoose from 'mongoose';
 import { loadConfig, dbName, ALL_SECRET_NAMES, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
@@ -166,4 +167,16 @@ export async function waitFor<T>(probe: () => Promise<T | null | undefined | fal
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a server a test starts itself). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }

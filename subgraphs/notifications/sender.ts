@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
-import { isDuplicateKey } from '../../platform/errors';
+import { isDatabaseUnavailable, isDuplicateKey } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import { TOPICS, type Publisher } from '../../platform/pubsub';
 import { missingAddress, type DeliveryChannel } from './channels';
@@ -166,7 +166,27 @@ export class Sender {
       await this.Notification.findOneAndUpdate({ _id: claimed._id, claimHolder: held.holder }, { $set: { claimedUntil: new Date(0), claimHolder: null, failureReason: reason } });
       throw new RetryLater(reason);
     }
-    return this.finish(held, { status: 'SENT', sentAt: new Date(), failureReason: null }, true);
+    return this.recordSent(held, new Date());
+  }
+
+  /**
+   * Marks a message the channel took as SENT. The database may be unreachable at that moment (a
+   * restart): giving up then would leave the record QUEUED under this attempt's lease, and the
+   * retry after the lease would hand the message to the channel a second time. So it keeps trying
+   * while the lease is this attempt's (no other attempt can take the record before it ends); only
+   * a process that dies in between leaves a message to be sent again (README: at least once).
+   */
+  private async recordSent(held: Held, sentAt: Date): Promise<NotificationDoc> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.finish(held, { status: 'SENT', sentAt, failureReason: null }, true);
+      } catch (err) {
+        const wait = Math.min(100 * 2 ** attempt, 2_000);
+        if (!isDatabaseUnavailable(err) || Date.now() + wait >= held.until) throw err;
+        this.log.warn({ notificationId: String(held.doc._id), err: (err as Error).message, attempt }, 'sent, not yet recorded: retrying');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   /**
