@@ -19,7 +19,7 @@ const MAPPERS: Record<string, Record<string, string>> = {
     Patient: '{ id: string }',
     Doctor: '{ id: string }',
   },
-  accounts: { User: '../model#UserDoc', Session: '../service#SessionResult', AuditEntry: '../../../platform/audit#AuditEntryDoc' },
+  accounts: { User: '../model#UserDoc', Session: '../service#SessionResult', AuditEntry: '../../../platform/audit#AuditEntryRow' },
 };
 
 /** Where a subgraph's request context type lives, when not in its service.ts. */

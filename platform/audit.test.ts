@@ -1,13 +1,13 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
 import pino from 'pino';
 import { dropTestDatabases, openDb, silentLog, testConfig } from '../test/helpers';
-import { AUDIT_DB, AuditTrail, auditModel, type AuditEntry, type AuditEntryDoc } from './audit';
+import { AUDIT_DB, AuditBuffer, AuditTrail, auditLogPage, auditModel, groupAuditEntries, type AuditEntry, type AuditEntryRow, type AuditRecordDoc } from './audit';
 import { dbName, type Config } from './config';
 
 /** The audit trail of a process: every request's entries stored before its answer, in few inserts. */
 let cfg: Config;
 let conn: Connection;
-let model: Model<AuditEntryDoc>;
+let model: Model<AuditRecordDoc>;
 
 beforeAll(async () => {
   cfg = testConfig({ DB_PREFIX: `${testConfig().DB_PREFIX}_audittrail` });
@@ -61,12 +61,59 @@ describe('AuditTrail', () => {
     try {
       const logged: { err?: string; auditEntries?: AuditEntry[] }[] = [];
       const log = pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line) as { err?: string; auditEntries?: AuditEntry[] }) });
-      await new AuditTrail(away.model<AuditEntryDoc>('AuditEntry', model.schema)).write([entry('lost', 1)], log);
+      await new AuditTrail(away.model<AuditRecordDoc>('AuditEntry', model.schema)).write([entry('lost', 1)], log);
       expect(logged).toHaveLength(1);
       expect(logged[0].auditEntries?.map((e) => e.requestId)).toEqual(['lost']);
       expect(logged[0].err).toBeTruthy();
     } finally {
       await away.close();
     }
+  });
+});
+
+describe('grouped records', () => {
+  it("one request's entries that differ only in the entity become one record listing the entities in order, repeats kept", () => {
+    const base = entry('grp-0', 0);
+    const records = groupAuditEntries([
+      { ...base, entityId: 'p1' },
+      { ...base, entityId: 'p2' },
+      { ...base, entityId: 'p3', outcome: 'DENIED', fields: ['labResults'] },
+      { ...base, entityId: 'p1' },
+      { ...base, entityId: 'd1', entityType: 'Doctor' },
+    ]);
+    expect(records).toEqual([
+      { ...base, entityId: ['p1', 'p2', 'p1'] },
+      { ...base, entityId: 'p3', outcome: 'DENIED', fields: ['labResults'] },
+      { ...base, entityId: 'd1', entityType: 'Doctor' },
+    ]);
+  });
+
+  it('a list of 500 reads is one document, and the audit log pages through its 500 entries in order, also by entity', async () => {
+    const requestId = 'grp-list';
+    const trail = new AuditTrail(model);
+    const buffer = new AuditBuffer(trail, 'test', { userId: 'u-grp', role: 'DOCTOR' }, requestId);
+    for (let i = 0; i < 500; i++) buffer.record({ entityType: 'Patient', entityId: `gp${i}`, operation: 'READ', fields: ['name'], outcome: 'ALLOWED' });
+    await buffer.flush(silentLog);
+    expect(await model.countDocuments({ requestId })).toBe(1);
+    // A single entry of the same request stored after it (also the shape written before grouping).
+    await trail.write([entry(requestId, 7)], silentLog);
+
+    const seen: AuditEntryRow[] = [];
+    let after: string | null = null;
+    do {
+      const page = await auditLogPage(model, { requestId }, { first: 100, after });
+      seen.push(...page.edges.map((e) => e.node));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    // Newest record first, each record's entries in the order read; no entry twice, none left out.
+    expect(seen.map((e) => e.entityId)).toEqual(['p7', ...Array.from({ length: 500 }, (_v, i) => `gp${i}`)]);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(501);
+    expect(seen[1]).toMatchObject({ userId: 'u-grp', role: 'DOCTOR', service: 'test', entityType: 'Patient', operation: 'READ', outcome: 'ALLOWED', fields: ['name'] });
+
+    // By entity: the one entry of that entity inside the group, and a single record.
+    const one = await auditLogPage(model, { requestId, entityId: 'gp321' }, { first: 10 });
+    expect(one.edges.map((e) => e.node.entityId)).toEqual(['gp321']);
+    expect(one.pageInfo.hasNextPage).toBe(false);
+    expect((await auditLogPage(model, { requestId, entityId: 'p7' }, { first: 10 })).edges.map((e) => e.node.entityId)).toEqual(['p7']);
   });
 });

@@ -14,16 +14,16 @@ export interface Connection<T> {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-interface CursorData {
+export interface CursorData {
   k: string;
   id: string;
 }
 
-function encodeCursor(data: CursorData): string {
+export function encodeCursor(data: CursorData): string {
   return Buffer.from(JSON.stringify(data)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): CursorData {
+export function decodeCursor(cursor: string): CursorData {
   try {
     const data = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<CursorData>;
     if (typeof data.k === 'string' && typeof data.id === 'string' && Types.ObjectId.isValid(data.id)) {

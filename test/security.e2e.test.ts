@@ -1,5 +1,5 @@
 import type { Model } from 'mongoose';
-import { AUDIT_DB, auditModel, type AuditEntryDoc } from '../platform/audit';
+import { AUDIT_DB, auditModel, type AuditRecordDoc } from '../platform/audit';
 import { dbName } from '../platform/config';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { analyticsSubgraph } from '../subgraphs/analytics/index';
@@ -14,7 +14,7 @@ import { startTestGraph, type TestGraph } from './helpers';
  * with HTTP 400 instead of 500.
  */
 let graph: TestGraph;
-let audit: Model<AuditEntryDoc>;
+let audit: Model<AuditRecordDoc>;
 const tokens: Record<'SUPER_ADMIN' | 'NURSE' | 'PHARMACIST', string> = { SUPER_ADMIN: '', NURSE: '', PHARMACIST: '' };
 let patientId = '';
 let doctorId = '';

@@ -34,7 +34,4 @@ export const resolvers: Resolvers = {
     // The caller holds this user's fresh tokens: they may read the user (access.ts).
     user: (s) => sessionUser(s.user),
   },
-  AuditEntry: {
-    id: (e) => String(e._id),
-  },
 };

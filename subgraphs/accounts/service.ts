@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import type DataLoader from 'dataloader';
 import type { Model } from 'mongoose';
-import type { AuditEntryDoc } from '../../platform/audit';
+import { auditLogPage, type AuditEntryRow, type AuditRecordDoc } from '../../platform/audit';
 import type { ClientInfo } from '../../platform/client';
 import { Claims, claimsModel } from '../../platform/claim';
 import type { Config } from '../../platform/config';
@@ -67,7 +67,7 @@ export class AccountService {
 
   constructor(
     private readonly models: AccountModels,
-    private readonly auditTrail: Model<AuditEntryDoc>,
+    private readonly auditTrail: Model<AuditRecordDoc>,
     private readonly cfg: Config,
   ) {
     // Compared against when the email is unknown, so both answers take as long.
@@ -257,14 +257,14 @@ export class AccountService {
 
   // ---- audit trail ---------------------------------------------------------------------------
 
-  auditLog(filter: AuditFilter | null | undefined, args: { first?: number | null; after?: string | null }): Promise<Connection<AuditEntryDoc>> {
-    const q: Record<string, unknown> = {};
+  auditLog(filter: AuditFilter | null | undefined, args: { first?: number | null; after?: string | null }): Promise<Connection<AuditEntryRow>> {
+    const q: Record<string, unknown> & { entityId?: string } = {};
     if (filter?.userId) q.userId = filter.userId;
     if (filter?.entityType) q.entityType = filter.entityType;
     if (filter?.entityId) q.entityId = filter.entityId;
     if (filter?.operation) q.operation = filter.operation;
     if (filter?.outcome) q.outcome = filter.outcome;
     if (filter?.from || filter?.to) q.at = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
-    return paginate<AuditEntryDoc>(this.auditTrail, q, '_id', args, -1);
+    return auditLogPage(this.auditTrail, q, args);
   }
 }
