@@ -1,7 +1,7 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
 import pino from 'pino';
 import { dropTestDatabases, openDb, silentLog, testConfig } from '../test/helpers';
-import { AUDIT_DB, AuditBuffer, AuditTrail, auditLogPage, auditModel, groupAuditEntries, type AuditEntry, type AuditEntryRow, type AuditRecordDoc } from './audit';
+import { AUDIT_DB, AuditBuffer, AuditTrail, auditEntriesOf, auditLogPage, auditModel, groupAuditEntries, type AuditEntry, type AuditEntryRow, type AuditRecordDoc } from './audit';
 import { dbName, type Config } from './config';
 
 /** The audit trail of a process: every request's entries stored before its answer, in few inserts. */
@@ -33,6 +33,9 @@ const entry = (requestId: string, n: number): AuditEntry => ({
   reason: null,
 });
 
+/** The entries stored in the records matching `filter`. */
+const entriesStored = async (filter: Record<string, unknown>) => (await model.find(filter).lean<AuditRecordDoc[]>()).flatMap(auditEntriesOf);
+
 describe('AuditTrail', () => {
   it('stores the entries of 60 requests ending together in fewer inserts, each request released only once its own are stored', async () => {
     const trail = new AuditTrail(model);
@@ -42,11 +45,11 @@ describe('AuditTrail', () => {
       const storedAtRelease = await Promise.all(
         requests.map(async (id, i) => {
           await trail.write([entry(id, i), entry(id, i + 1000)], silentLog);
-          return model.countDocuments({ requestId: id });
+          return (await entriesStored({ requestId: id })).map((e) => e.entityId);
         }),
       );
-      expect(storedAtRelease).toEqual(requests.map(() => 2));
-      expect(await model.countDocuments({ requestId: /^req-/ })).toBe(120);
+      expect(storedAtRelease).toEqual(requests.map((_id, i) => [`p${i}`, `p${i + 1000}`]));
+      expect(await entriesStored({ requestId: /^req-/ })).toHaveLength(120);
       expect(inserts.mock.calls.length).toBeGreaterThan(0);
       expect(inserts.mock.calls.length).toBeLessThan(60);
     } finally {
@@ -86,6 +89,19 @@ describe('grouped records', () => {
       { ...base, entityId: 'p3', outcome: 'DENIED', fields: ['labResults'] },
       { ...base, entityId: 'd1', entityType: 'Doctor' },
     ]);
+  });
+
+  it("one live read's answer handed to many subscribers is one record listing the recipients, found again by user", async () => {
+    const read = { ...entry('sub-0', 0), service: 'router', entityType: 'Appointment', entityId: 'a1', reason: 'live event 7: the answer read by request r-read' };
+    const recipients = Array.from({ length: 300 }, (_v, i) => ({ ...read, userId: `ru${i}`, role: i % 2 ? 'NURSE' : 'DOCTOR', requestId: `sub-${i}` }));
+    await new AuditTrail(model).write(recipients, silentLog);
+    const stored = await model.find({ reason: read.reason }).lean<AuditRecordDoc[]>();
+    expect(stored).toHaveLength(1);
+    expect(stored.flatMap(auditEntriesOf).map(({ id: _id, ...e }) => e)).toEqual(recipients);
+    const page = await auditLogPage(model, { userId: 'ru123' }, { first: 10 });
+    expect(page.edges.map((e) => e.node)).toEqual([expect.objectContaining({ userId: 'ru123', role: 'NURSE', requestId: 'sub-123', entityId: 'a1' })]);
+    // Entity and user both listed, at different places: the record matches the query, no entry does.
+    expect((await auditLogPage(model, { userId: 'ru1', entityId: 'a2' }, { first: 10 })).edges).toEqual([]);
   });
 
   it('a list of 500 reads is one document, and the audit log pages through its 500 entries in order, also by entity', async () => {

@@ -25,15 +25,24 @@ export interface AuditEntry {
 }
 
 /**
- * What is stored: one access by one request to one or more entities of a type, with the same
- * operation, fields and outcome (FHIR's AuditEvent also lists the entities of one event).
- * `entityId` holds one id, or the ids of every entity in the event, in the order read (an entity
- * read twice is listed twice). Reading unwinds a record into one AuditEntry per id; a query on
- * `entityId` matches both shapes (MongoDB matches an array by its elements), so records written
- * before the grouping read the same. A list of 500 patients is one insert of one document
- * instead of 500 (on the embedded FerretDB ~2 ms instead of ~45 ms: bench/RESULTS.md).
+ * What is stored: one record per kind of access in one write, listing every entity it concerns
+ * (FHIR's AuditEvent also lists the entities and the recipients of one event). Entries that differ
+ * only in the entity and the recipient (`userId`, `role`, `requestId`: the router hands one read's
+ * answer to many subscribers) become one record: `entityId` lists the entities in order (an entity
+ * read twice is listed twice) whenever there are several entries, and a recipient field whose
+ * value differs between them is listed the same way, entry by entry. Reading unwinds a record
+ * into its entries; a query on `entityId` or `userId` matches either shape (MongoDB matches an
+ * array by its elements), so records written before the grouping read the same. A list of 500
+ * patients is one insert of one document instead of 500 (on the embedded FerretDB ~2 ms instead
+ * of ~35 ms: bench/RESULTS.md).
  */
-export type AuditRecord = Omit<AuditEntry, 'entityId'> & { entityId: string | null | (string | null)[] };
+type Listed<T> = T | T[];
+export type AuditRecord = Omit<AuditEntry, 'entityId' | 'userId' | 'role' | 'requestId'> & {
+  entityId: Listed<string | null>;
+  userId: Listed<string | null>;
+  role: Listed<string | null>;
+  requestId: Listed<string>;
+};
 export type AuditRecordDoc = AuditRecord & { _id: Types.ObjectId };
 
 /** One entry as the audit log shows it: `id` is the record's id, with `-<n>` for the n-th entity of a group. */
@@ -42,13 +51,14 @@ export type AuditEntryRow = AuditEntry & { id: string };
 const AuditSchema = new Schema<AuditRecordDoc>(
   {
     at: { type: Date, required: true },
-    userId: { type: String, default: null },
-    role: { type: String, default: null },
-    requestId: { type: String, required: true },
+    // userId, role, requestId and entityId: a value, or one per entry (AuditRecord); written lean
+    // (AuditTrail), never cast.
+    userId: { type: Schema.Types.Mixed, default: null },
+    role: { type: Schema.Types.Mixed, default: null },
+    requestId: { type: Schema.Types.Mixed, required: true },
     clientRequestId: { type: String, maxlength: 128 },
     service: { type: String, required: true },
     entityType: { type: String, required: true },
-    // A string, null, or an array of them (AuditRecord); written lean (AuditTrail), never cast.
     entityId: { type: Schema.Types.Mixed, default: null },
     operation: { type: String, required: true, enum: ['READ', 'CREATE', 'UPDATE', 'DELETE'] },
     fields: { type: [String], default: [] },
@@ -83,12 +93,13 @@ export async function auditModel(conn: Connection, dbName: string): Promise<Mode
  * one request at a time that is one insert per request, as before; under load, one per round trip.
  */
 export class AuditTrail {
-  private waiting: { entries: AuditRecord[]; log: Logger; done: () => void }[] = [];
+  private waiting: { entries: AuditEntry[]; log: Logger; done: () => void }[] = [];
   private writing = false;
 
   constructor(private readonly model: Model<AuditRecordDoc>) {}
 
-  write(entries: AuditRecord[], log: Logger): Promise<void> {
+  /** Stores the entries of one request (or one live read's recipients), grouped into records. */
+  write(entries: AuditEntry[], log: Logger): Promise<void> {
     return new Promise<void>((done) => {
       this.waiting.push({ entries, log, done });
       if (!this.writing) void this.drain();
@@ -102,7 +113,7 @@ export class AuditTrail {
       this.waiting = [];
       try {
         await this.model.insertMany(
-          batch.flatMap((b) => b.entries),
+          batch.flatMap((b) => groupAuditEntries(b.entries)),
           // Entries are built here, not by users: skip mongoose's per-document casting (500 entries 105 → 70 ms).
           { ordered: false, lean: true },
         );
@@ -149,30 +160,55 @@ export class AuditBuffer {
     if (!this.trail || this.entries.length === 0) return;
     const batch = this.entries;
     this.entries = [];
-    await this.trail.write(groupAuditEntries(batch), log);
+    await this.trail.write(batch, log);
   }
 }
+
+const RECIPIENT = ['userId', 'role', 'requestId'] as const;
 
 /**
- * The records of one request's entries: entries that differ only in the entity (and the instant,
- * the first one's is kept) become one record listing the entities in order.
+ * The records of one write's entries: entries that differ only in the entity, the recipient and
+ * the instant (the first one's is kept) become one record (AuditRecord).
  */
 export function groupAuditEntries(entries: readonly AuditEntry[]): AuditRecord[] {
-  const groups = new Map<string, { first: AuditEntry; ids: (string | null)[] }>();
+  const groups = new Map<string, AuditEntry[]>();
   for (const e of entries) {
-    const key = JSON.stringify([e.userId, e.role, e.requestId, e.clientRequestId ?? null, e.service, e.entityType, e.operation, e.fields, e.outcome, e.reason ?? null]);
+    const key = JSON.stringify([e.clientRequestId ?? null, e.service, e.entityType, e.operation, e.fields, e.outcome, e.reason ?? null]);
     const group = groups.get(key);
-    if (group) group.ids.push(e.entityId);
-    else groups.set(key, { first: e, ids: [e.entityId] });
+    if (group) group.push(e);
+    else groups.set(key, [e]);
   }
-  return [...groups.values()].map(({ first, ids }) => ({ ...first, entityId: ids.length === 1 ? ids[0] : ids }));
+  return [...groups.values()].map((group) => {
+    const [first] = group;
+    if (group.length === 1) return first;
+    const record: AuditRecord = { ...first, entityId: group.map((e) => e.entityId) };
+    for (const f of RECIPIENT) {
+      if (group.some((e) => e[f] !== first[f])) (record as Record<(typeof RECIPIENT)[number], unknown>)[f] = group.map((e) => e[f]);
+    }
+    return record;
+  });
 }
 
-/** The entries of a stored record, one per entity (only those of `entityId` when given). */
-function rowsOf(record: AuditRecordDoc, entityId: string | undefined): { row: AuditEntryRow; index: number }[] {
-  const { _id, entityId: ids, ...rest } = record;
-  if (!Array.isArray(ids)) return entityId !== undefined && ids !== entityId ? [] : [{ row: { ...rest, entityId: ids, id: String(_id) }, index: 0 }];
-  return ids.flatMap((id, index) => (entityId !== undefined && id !== entityId ? [] : [{ row: { ...rest, entityId: id, id: `${String(_id)}-${index}` }, index }]));
+/** The i-th value of a field that is one value or one per entry. */
+const nth = <T>(v: Listed<T>, i: number): T => (Array.isArray(v) ? v[i] : v);
+
+/** The entries of a stored record, with their place in it (only those matching `only`). */
+function rowsOf(record: AuditRecordDoc, only: { entityId?: string; userId?: string }): { row: AuditEntryRow; index: number }[] {
+  const { _id, entityId, userId, role, requestId, ...rest } = record;
+  const count = Array.isArray(entityId) ? entityId.length : 1;
+  const rows: { row: AuditEntryRow; index: number }[] = [];
+  for (let index = 0; index < count; index++) {
+    const entry: AuditEntry = { ...rest, entityId: nth(entityId, index), userId: nth(userId, index), role: nth(role, index), requestId: nth(requestId, index) };
+    if (only.entityId !== undefined && entry.entityId !== only.entityId) continue;
+    if (only.userId !== undefined && entry.userId !== only.userId) continue;
+    rows.push({ row: { ...entry, id: count === 1 ? String(_id) : `${String(_id)}-${index}` }, index });
+  }
+  return rows;
+}
+
+/** The entries a stored record stands for (tests and tools that read the collection directly). */
+export function auditEntriesOf(record: AuditRecordDoc): AuditEntryRow[] {
+  return rowsOf(record, {}).map((r) => r.row);
 }
 
 /**
@@ -181,19 +217,28 @@ function rowsOf(record: AuditRecordDoc, entityId: string | undefined): { row: Au
  */
 export async function auditLogPage(
   model: Model<AuditRecordDoc>,
-  filter: QueryFilter<AuditRecordDoc> & { entityId?: string },
+  filter: QueryFilter<AuditRecordDoc> & { entityId?: string; userId?: string },
   args: { first?: number | null; after?: string | null },
 ): Promise<Page<AuditEntryRow>> {
   const limit = pageSize(args.first);
   const after = args.after ? decodeCursor(args.after) : null;
-  const afterIndex = after ? Number(after.k) : -1;
-  const query = after ? { $and: [filter, { _id: { $lte: new Types.ObjectId(after.id) } }] } : filter;
-  // Each record gives at least one entry, except the one the cursor is in: limit + 2 give limit + 1.
-  const records = await model.find(query as QueryFilter<AuditRecordDoc>).sort({ _id: -1 }).limit(limit + 2).lean<AuditRecordDoc[]>();
-  const edges = records
-    .flatMap((r) => rowsOf(r, filter.entityId).map(({ row, index }) => ({ r, row, index })))
-    .filter(({ r, index }) => !after || String(r._id) !== after.id || index > afterIndex)
-    .map(({ r, row, index }) => ({ node: row, cursor: encodeCursor({ k: String(index), id: String(r._id) }) }));
+  const only = { entityId: filter.entityId, userId: filter.userId };
+  const edges: { node: AuditEntryRow; cursor: string }[] = [];
+  // Records from the cursor's on, newest first. A record may give fewer entries than it matched
+  // (an entity and a user both listed, at different places), so read on until the page is full.
+  let before: { $lte: Types.ObjectId } | { $lt: Types.ObjectId } | null = after ? { $lte: new Types.ObjectId(after.id) } : null;
+  for (;;) {
+    const query: QueryFilter<AuditRecordDoc> = before ? ({ $and: [filter, { _id: before }] } as QueryFilter<AuditRecordDoc>) : filter;
+    const records: AuditRecordDoc[] = await model.find(query).sort({ _id: -1 }).limit(limit + 2).lean<AuditRecordDoc[]>();
+    for (const r of records) {
+      for (const { row, index } of rowsOf(r, only)) {
+        if (after && String(r._id) === after.id && !(index > Number(after.k))) continue;
+        edges.push({ node: row, cursor: encodeCursor({ k: String(index), id: String(r._id) }) });
+      }
+    }
+    if (edges.length > limit || records.length < limit + 2) break;
+    before = { $lt: records[records.length - 1]._id };
+  }
   const page = edges.slice(0, limit);
   return { edges: page, pageInfo: { hasNextPage: edges.length > limit, endCursor: page.length ? page[page.length - 1].cursor : null } };
 }

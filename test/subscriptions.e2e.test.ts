@@ -1,6 +1,6 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import { AUDIT_DB, type AuditEntry } from '../platform/audit';
+import { AUDIT_DB, auditEntriesOf, type AuditRecordDoc } from '../platform/audit';
 import { signAccessToken } from '../platform/jwt';
 import { EVENTS_DB } from '../platform/pubsub';
 import { startRouter, type RunningRouter } from '../router/server';
@@ -235,7 +235,8 @@ describe('fan-out: one read per event for each live query and access scope', () 
     const audit = await openDb(graph.cfg, AUDIT_DB);
     try {
       // Handed to the audit trail as the answers go out: stored by its next insert.
-      const routerEntries = () => audit.db!.collection<AuditEntry>('phi_audit').find({ service: 'router', entityId: { $in: booked } }).toArray();
+      const routerEntries = async () =>
+        (await audit.db!.collection<AuditRecordDoc>('phi_audit').find({ service: 'router', entityId: { $in: booked } }).toArray()).flatMap(auditEntriesOf);
       await waitFor(async () => (await routerEntries()).length >= 3 * 23);
       const entries = await routerEntries();
       expect(entries).toHaveLength(3 * 23);

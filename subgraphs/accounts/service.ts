@@ -258,7 +258,7 @@ export class AccountService {
   // ---- audit trail ---------------------------------------------------------------------------
 
   auditLog(filter: AuditFilter | null | undefined, args: { first?: number | null; after?: string | null }): Promise<Connection<AuditEntryRow>> {
-    const q: Record<string, unknown> & { entityId?: string } = {};
+    const q: Record<string, unknown> & { entityId?: string; userId?: string } = {};
     if (filter?.userId) q.userId = filter.userId;
     if (filter?.entityType) q.entityType = filter.entityType;
     if (filter?.entityId) q.entityId = filter.entityId;
