@@ -13,6 +13,8 @@ describe('errors a client sees', () => {
     for (const err of [
       new mongoose.mongo.MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27018'),
       new mongoose.Error('Operation `appointments.insertOne()` buffering timed out after 10000ms'),
+      // What the driver passes on unwrapped when a write meets a connection the server closed.
+      Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }),
     ]) {
       expect(format(err)).toMatchObject({ message: 'The database is unavailable right now; please try again shortly', extensions: { code: 'SUBGRAPH_UNAVAILABLE' } });
     }

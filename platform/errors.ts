@@ -68,6 +68,18 @@ export function isDuplicateKey(err: unknown): boolean {
 }
 
 /**
+ * Socket errors of a connection the other end closed. The MongoDB driver (7.8) passes some on as
+ * they are instead of as a MongoNetworkError: a command written to a pooled connection whose server
+ * was just killed fails with Node's `EPIPE` ("This socket has been ended by the other party") when
+ * the write waits for the socket to drain (found by killing the database in a test).
+ */
+const BROKEN_CONNECTION_CODES = new Set(['EPIPE', 'ECONNRESET']);
+function isBrokenConnection(err: unknown): boolean {
+  // Not `instanceof Error`: Node's own errors come from its realm (another one under jest).
+  return typeof err === 'object' && err !== null && BROKEN_CONNECTION_CODES.has(String((err as { code?: unknown }).code));
+}
+
+/**
  * True when the database could not be reached (down, restarting, connection lost, or mongoose
  * gave up waiting for it): the outcome is open and asking again later is right, unlike a bug.
  */
@@ -75,6 +87,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const { mongo } = mongoose;
   return (
     err instanceof mongo.MongoNetworkError ||
+    isBrokenConnection(err) ||
     err instanceof mongo.MongoServerSelectionError ||
     err instanceof mongo.MongoNotConnectedError ||
     err instanceof mongo.MongoTopologyClosedError ||
