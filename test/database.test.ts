@@ -85,6 +85,8 @@ embedded('embedded FerretDB', () => {
         { _id: 'd', owner: 'a<b>&"q"\\', tags: ['z'], n: 4 },
         { _id: 'e', owner: 'Zoë', n: 5, doctorId: 'd1', start: 1 },
         { _id: 'f', n: 6 },
+        // Arrays are searched for the value's text: an element that merely contains it is not one.
+        { _id: 'g', owner: ['annie', 'x-ann'], ref: [new mongoose.Types.ObjectId(), oid], n: 7 },
       ]);
       const ids = async (filter: Record<string, unknown>) => (await things.find(filter, { sort: { _id: 1 } }).toArray()).map((d) => d._id);
       // Scalars and arrays holding the value match, as in MongoDB.
@@ -93,7 +95,8 @@ embedded('embedded FerretDB', () => {
       expect(await ids({ owner: { $in: ['bob', 'cid'] } })).toEqual(['b', 'c']);
       expect(await ids({ owner: { $eq: 'bob' }, done: false })).toEqual(['b']);
       expect(await ids({ done: true })).toEqual(['a', 'c']);
-      expect(await ids({ ref: oid })).toEqual(['a']);
+      expect(await ids({ ref: oid })).toEqual(['a', 'g']);
+      expect(await ids({ owner: { $in: ['annie', 'cid'] } })).toEqual(['c', 'g']);
       expect(await ids({ $and: [{ owner: 'ann' }, { n: { $gt: 1 } }] })).toEqual(['c']);
       expect(await ids({ _id: { $in: ['a', 'f', 'zz'] }, n: { $lt: 6 } })).toEqual(['a']);
       // Values left to FerretDB's own filter: characters JSON may escape, non-ASCII, numbers, null.
@@ -106,7 +109,7 @@ embedded('embedded FerretDB', () => {
       await things.updateMany({ owner: 'ann' }, { $set: { seen: true } });
       expect(await ids({ seen: true })).toEqual(['a', 'c']);
       await things.deleteMany({ tags: 'x' });
-      expect(await ids({})).toEqual(['c', 'd', 'e', 'f']);
+      expect(await ids({})).toEqual(['c', 'd', 'e', 'f', 'g']);
 
       const plan = (filter: Record<string, unknown>) => conn.db!.command({ explain: { find: 'things', filter } }).then((r) => JSON.stringify(r));
       expect(await plan({ owner: 'ann', n: { $gt: 1 } })).toMatch(/SEARCH \S+ USING INDEX \S+_owner_1/);
@@ -126,15 +129,16 @@ embedded('embedded FerretDB', () => {
         { _id: 6, v: new Double(-0) },
         { _id: 7, v: new Double(7.5) },
         { _id: 8, v: Long.fromNumber(-7) },
+        { _id: 10, v: [new Double(7), Long.fromNumber(-7), 'x'] },
       ]);
       const numIds = async (filter: Record<string, unknown>) => (await nums.find(filter).toArray()).map((d) => Number(d._id)).sort((a, b) => a - b);
       expect(await numIds({ _id: 3 })).toEqual([3]);
       expect(await numIds({ _id: new Double(3) })).toEqual([3]);
       expect(await numIds({ _id: { $in: [1, 4, 9] } })).toEqual([1, 4]);
       expect(await numIds({ _id: 2.5 })).toEqual([2.5]);
-      expect(await numIds({ v: 7 })).toEqual([1, 2.5, 3]);
-      expect(await numIds({ v: Long.fromNumber(7) })).toEqual([1, 2.5, 3]);
-      expect(await numIds({ v: -7 })).toEqual([8]);
+      expect(await numIds({ v: 7 })).toEqual([1, 2.5, 3, 10]);
+      expect(await numIds({ v: Long.fromNumber(7) })).toEqual([1, 2.5, 3, 10]);
+      expect(await numIds({ v: -7 })).toEqual([8, 10]);
       expect(await numIds({ v: 0 })).toEqual([5, 6]);
       expect(await numIds({ v: { $in: [7.5, 1] } })).toEqual([3, 7]);
       const numPlan = (filter: Record<string, unknown>) => conn.db!.command({ explain: { find: 'nums', filter } }).then((r) => JSON.stringify(r));

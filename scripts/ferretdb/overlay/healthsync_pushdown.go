@@ -17,7 +17,9 @@
 //     regexes and documents are left to Go;
 //   - a field that holds an array matches an equality on any of its elements in MongoDB, so for
 //     every field but _id the condition also admits rows whose value is an array (its JSON text
-//     starts with '['), as a range on the same indexed expression;
+//     starts with '['), as a range on the same indexed expression, and for up to
+//     healthsyncMaxInstr values only the arrays whose JSON text contains one of the values' texts
+//     (an element equal to the value is written as exactly that text);
 //   - a field named twice in one filter is not pushed down at all.
 
 package sqlite
@@ -39,6 +41,10 @@ const healthsyncMaxExact = 1_000_000_000_000_000
 
 // healthsyncMaxIn bounds the values of one pushed-down $in (SQLite allows 32766 parameters).
 const healthsyncMaxIn = 1000
+
+// healthsyncMaxInstr bounds the values whose texts an array is searched for; with more, every
+// array qualifies (and FerretDB's own filter decides).
+const healthsyncMaxInstr = 16
 
 type healthsyncCond struct {
 	field string
@@ -81,8 +87,19 @@ func healthsyncWhere(filter *types.Document) (string, []any) {
 		}
 
 		if c.field != "_id" {
-			// Arrays: the JSON text of an array starts with '[' (0x5B), and '\' is 0x5C.
-			cmp = "(" + cmp + " OR (" + col + " >= '[' AND " + col + " < '\\'))"
+			// Arrays: the JSON text of an array starts with '[' (0x5B), and '\' is 0x5C. An array
+			// holding the value holds its JSON text too (the texts here are never escaped or
+			// abbreviated), so for a few values only arrays containing one of those texts qualify.
+			arrays := col + " >= '[' AND " + col + " < '\\'"
+			if len(c.texts) <= healthsyncMaxInstr {
+				contains := make([]string, len(c.texts))
+				for i, t := range c.texts {
+					contains[i] = "instr(" + col + ", ?) > 0"
+					args = append(args, t)
+				}
+				arrays += " AND (" + strings.Join(contains, " OR ") + ")"
+			}
+			cmp = "(" + cmp + " OR (" + arrays + "))"
 		}
 
 		parts = append(parts, cmp)
