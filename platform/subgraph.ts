@@ -25,6 +25,7 @@ import { acceptableRequestId, CLIENT_REQUEST_ID_HEADER } from './requestId';
 import { scalarsFor } from './scalars';
 import { Metrics } from './metrics';
 import { Subscriber } from './pubsub';
+import { exitOnUnhandledRejection } from './processExit';
 import { databaseCheck, jobWorkerCheck, liveEventsCheck, readinessHandler } from './readiness';
 import { startTracing, traceRequests } from './tracing';
 import { DEFAULT_PORTS, type SubgraphName } from './services';
@@ -174,12 +175,7 @@ export function runSubgraphMain<TCtx extends SubgraphContext>(def: SubgraphDefin
   const cfg = loadConfigOrExit(def.name);
   const log = createLogger(def.name, cfg.LOG_LEVEL);
   const port = process.env.PORT ? Number(process.env.PORT) : undefined;
-  // A rejection nobody handles leaves the process in an unknown state: say what it was in the
-  // log, then exit so the supervisor (npm start, the container platform) starts a clean one.
-  process.once('unhandledRejection', (reason: unknown) => {
-    log.fatal({ err: reason instanceof Error ? { name: reason.name, message: reason.message } : String(reason) }, 'unhandled rejection; exiting for a clean restart');
-    process.exit(1);
-  });
+  exitOnUnhandledRejection(log);
   let stopTracing: (() => Promise<void>) | null = null;
   startTracing(def.name)
     .then((stop) => {

@@ -1,10 +1,12 @@
 import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { exitOnUnhandledRejection } from '../platform/processExit';
 import { startTracing } from '../platform/tracing';
 import { startRouter } from './server';
 
 const cfg = loadConfigOrExit('router');
 const log = createLogger('router', cfg.LOG_LEVEL);
+exitOnUnhandledRejection(log);
 let stopTracing: (() => Promise<void>) | null = null;
 // Tracing first (platform/tracing.ts: only when OTEL_EXPORTER_OTLP_ENDPOINT is set).
 startTracing('router')
