@@ -57,10 +57,6 @@ function waitForListening(child: ChildProcess): Promise<string> {
 }
 
 /**
- * The database every script and test uses: MONGODB_URI when set, otherwise the embedded FerretDB
- * (built on first use) listening on `port` (0 = any free port) with its files in `dataDir`.
- */
-/**
  * The embedded FerretDB to run: the project's build, or HEALTHSYNC_FERRETDB_BIN, another build
  * (the benchmarks compare builds with it, e.g. bench/lookups.ts the stock pushdown with ours).
  */
@@ -68,8 +64,14 @@ export function ferretDbBinaryToRun(log: (msg: string) => void = console.log): s
   return process.env.HEALTHSYNC_FERRETDB_BIN ?? ensureFerretDbBinary(log);
 }
 
-export async function startDatabase(opts: { dataDir?: string; port?: number; log?: (msg: string) => void } = {}): Promise<Database> {
-  if (process.env.MONGODB_URI) {
+/**
+ * The database every script and test uses: MONGODB_URI when set, otherwise the embedded FerretDB
+ * (built on first use) listening on `port` (0 = any free port) with its files in `dataDir`.
+ * `embedded` starts the embedded server even when MONGODB_URI is set: for tests that stop, kill
+ * and restart a server of their own.
+ */
+export async function startDatabase(opts: { dataDir?: string; port?: number; log?: (msg: string) => void; embedded?: boolean } = {}): Promise<Database> {
+  if (process.env.MONGODB_URI && !opts.embedded) {
     return {
       uri: process.env.MONGODB_URI,
       external: true,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDatabase, type Database } from '../scripts/db';
-import { freePort, waitFor } from './helpers';
+import { portOf, waitFor } from './helpers';
 import { spawnService, type ServiceProcess } from './serviceProcess';
 
 /**
@@ -34,22 +34,19 @@ async function readiness(s: ServiceProcess): Promise<number | null> {
 }
 
 embedded('services through a database restart', () => {
-  const saved = process.env.MONGODB_URI;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'healthsync-db-restart-'));
   let db: Database | undefined;
   const services: ServiceProcess[] = [];
 
-  beforeAll(() => delete process.env.MONGODB_URI);
   afterAll(async () => {
     for (const s of services) s.proc.kill('SIGKILL');
     await db?.stop();
-    process.env.MONGODB_URI = saved;
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('keeps every service running, not ready while the database is gone and ready once it is back', async () => {
-    const port = await freePort();
-    db = await startDatabase({ port, dataDir: dir });
+    db = await startDatabase({ port: 0, dataDir: dir, embedded: true });
+    const port = portOf(db);
     for (const name of SERVICES) services.push(spawnRestartService(name, db.uri));
     const lastWords = (s: ServiceProcess) => JSON.stringify(s.lines.filter((l) => Number(l.level) >= 40).slice(-3));
     const exits = services.map((s) => new Promise<string>((resolve) => s.proc.once('exit', (code, signal) => resolve(`${s.name} exited (${signal ?? code}): ${lastWords(s)}`))));
@@ -69,7 +66,7 @@ embedded('services through a database restart', () => {
     // Jobs keep polling meanwhile (every 100 ms); the next readiness probes see the outage out.
     await waitFor(async () => (alive(), (await Promise.all(services.map(readiness))).every((s) => s === 503)), 60_000);
 
-    db = await startDatabase({ port, dataDir: dir });
+    db = await startDatabase({ port, dataDir: dir, embedded: true });
     await waitFor(async () => (alive(), (await Promise.all(services.map(readiness))).every((s) => s === 200)), 90_000);
     expect(exited).toBeNull();
     expect(services.map((s) => s.proc.exitCode)).toEqual([null, null, null]);

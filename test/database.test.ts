@@ -9,22 +9,17 @@ import { startDatabase } from '../scripts/db';
 const embedded = process.env.HEALTHSYNC_TEST_DB_DIR ? describe : describe.skip;
 
 embedded('embedded FerretDB', () => {
-  const saved = process.env.MONGODB_URI;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'healthsync-restart-'));
-  beforeAll(() => delete process.env.MONGODB_URI);
-  afterAll(() => {
-    process.env.MONGODB_URI = saved;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps data across a stop and a start on the same folder', async () => {
-    const first = await startDatabase({ port: 0, dataDir: dir });
+    const first = await startDatabase({ port: 0, dataDir: dir, embedded: true });
     const c1 = await mongoose.createConnection(first.uri, { dbName: 'healthsync_restart' }).asPromise();
     await c1.db!.collection('things').insertOne({ name: 'kept' });
     await c1.close();
     await first.stop();
 
-    const second = await startDatabase({ port: 0, dataDir: dir });
+    const second = await startDatabase({ port: 0, dataDir: dir, embedded: true });
     const c2 = await mongoose.createConnection(second.uri, { dbName: 'healthsync_restart' }).asPromise();
     const found = await c2.db!.collection('things').findOne({ name: 'kept' });
     await c2.close();
@@ -33,7 +28,7 @@ embedded('embedded FerretDB', () => {
   });
 
   it('finds, updates and deletes by _id through the _id index, not a table scan (scripts/ferretdb/patch.ts)', async () => {
-    const db = await startDatabase({ port: 0, dataDir: dir });
+    const db = await startDatabase({ port: 0, dataDir: dir, embedded: true });
     const conn = await mongoose.createConnection(db.uri, { dbName: 'healthsync_idindex' }).asPromise();
     try {
       const things = conn.db!.collection<{ _id: string; n: number }>('things');
@@ -50,7 +45,7 @@ embedded('embedded FerretDB', () => {
     }
   });
   it('runs findAndModify calls on one collection one at a time: a conditional lock has one winner (scripts/ferretdb/overlay)', async () => {
-    const db = await startDatabase({ port: 0, dataDir: dir });
+    const db = await startDatabase({ port: 0, dataDir: dir, embedded: true });
     // Several connections, as several workers would have.
     const conns = await Promise.all([0, 1, 2, 3].map(() => mongoose.createConnection(db.uri, { dbName: 'healthsync_fam', maxPoolSize: 10 }).asPromise()));
     try {
@@ -71,7 +66,7 @@ embedded('embedded FerretDB', () => {
   });
 
   it('serves equality on indexed fields from SQLite indexes, with MongoDB results (scripts/ferretdb/overlay)', async () => {
-    const db = await startDatabase({ port: 0, dataDir: dir });
+    const db = await startDatabase({ port: 0, dataDir: dir, embedded: true });
     const conn = await mongoose.createConnection(db.uri, { dbName: 'healthsync_pushdown' }).asPromise();
     try {
       const things = conn.db!.collection<{ _id: string } & Record<string, unknown>>('things');

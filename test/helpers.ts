@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import mongoose from 'mongoose';
 import { loadConfig, dbName, ALL_SECRET_NAMES, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
@@ -169,14 +168,7 @@ export async function waitFor<T>(probe: () => Promise<T | null | undefined | fal
   }
 }
 
-/** A TCP port free on 127.0.0.1 right now (for a server a test starts itself). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+/** The port a database started by a test listens on (to start it again on the same one). */
+export function portOf(db: { uri: string }): number {
+  return Number(new URL(db.uri).port);
 }

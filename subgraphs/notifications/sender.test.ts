@@ -7,7 +7,7 @@ import pino from 'pino';
 import { dbName, type Config } from '../../platform/config';
 import { EVENTS_DB, Publisher } from '../../platform/pubsub';
 import { startDatabase, type Database } from '../../scripts/db';
-import { dropTestDatabases, freePort, openDb, silentLog, testConfig, waitFor } from '../../test/helpers';
+import { dropTestDatabases, openDb, portOf, silentLog, testConfig, waitFor } from '../../test/helpers';
 import type { DeliveryChannel, OutgoingMessage } from './channels';
 import { createNotificationModels, type NotificationDoc, type NotificationModels } from './model';
 import { RetryLater, Sender, type NotificationSpec } from './sender';
@@ -152,16 +152,7 @@ embedded('a database restart between delivery and its record', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'healthsync-sender-restart-'));
   let db: Database | undefined;
   let own: Connection | undefined;
-  // startDatabase starts the embedded server only when MONGODB_URI does not name one.
-  const startOwn = async (port: number) => {
-    const saved = process.env.MONGODB_URI;
-    delete process.env.MONGODB_URI;
-    try {
-      return await startDatabase({ port, dataDir: dir, log: () => undefined });
-    } finally {
-      process.env.MONGODB_URI = saved;
-    }
-  };
+  const startOwn = (port: number) => startDatabase({ port, dataDir: dir, log: () => undefined, embedded: true });
   afterAll(async () => {
     await own?.close();
     await db?.stop();
@@ -169,8 +160,8 @@ embedded('a database restart between delivery and its record', () => {
   });
 
   it('records the delivery once the database is back, and the message is not sent again', async () => {
-    const port = await freePort();
-    db = await startOwn(port);
+    db = await startOwn(0);
+    const port = portOf(db);
     const ownCfg = testConfig({ MONGODB_URI: db.uri });
     own = await openDb(ownCfg, 'notifications');
     const ownModels = await createNotificationModels(own);
