@@ -56,6 +56,12 @@ const schema = z.object({
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(10),
   /** Subscriptions one WebSocket connection may hold at a time. */
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().positive().default(25),
+  /**
+   * The address at which the services reach this router's live-event doorbell (a UDP port it picks,
+   * platform/doorbell.ts), while it serves subscriptions: e.g. the router's container name. Empty:
+   * no doorbell, events are read at the router's next poll of the stream (every 20 ms).
+   */
+  LIVE_DOORBELL_HOST: z.string().default('127.0.0.1'),
   /** How often Agenda workers look for due jobs, and how long a job's lock lives. */
   JOBS_PROCESS_EVERY_MS: z.coerce.number().int().min(50).default(1000),
   JOB_LOCK_LIFETIME_MS: z.coerce.number().int().min(500).default(60_000),

@@ -1,4 +1,5 @@
 import type { Connection, mongo } from 'mongoose';
+import { Bells, Doorbell } from './doorbell';
 import { isDuplicateKey } from './errors';
 import type { Logger } from './logger';
 
@@ -129,10 +130,12 @@ export class Publisher {
   private constructor(
     private readonly collection: mongo.Collection<LiveEvent>,
     private readonly clock: () => number,
+    /** The doorbells of readers waiting for events (platform/doorbell.ts), rung after each event stored. */
+    private readonly bells: Bells,
   ) {}
 
   static async open(conn: Connection, dbName: string, opts: StreamOptions & { clock?: () => number } = {}): Promise<Publisher> {
-    return new Publisher(await eventsCollection(conn, dbName, opts), opts.clock ?? Date.now);
+    return new Publisher(await eventsCollection(conn, dbName, opts), opts.clock ?? Date.now, await Bells.open(conn, dbName));
   }
 
   publish(topic: string, data: Record<string, unknown>): Promise<void> {
@@ -152,6 +155,7 @@ export class Publisher {
         await this.collection.insertOne({ _id: seq, topic, at: new Date(), data });
         this.next = seq + 1;
         this.nextAt = this.clock();
+        this.bells.ring();
         return;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -174,6 +178,8 @@ type Handler = (event: LiveEvent) => void;
 const POLL_MS = 50;
 /** How many numbers one poll asks for; a full batch is followed by the next poll at once. */
 const BATCH = 32;
+/** The shortest pause between two reads that rings asked for. */
+const RING_GAP_MS = 2;
 /** How long an empty stream is polled before checking that older events did not fall out of it. */
 const GAP_CHECK_MS = 30_000;
 
@@ -182,7 +188,7 @@ const GAP_CHECK_MS = 30_000;
  * order, each once (`pollMs`: 50 by default, for the router's subscriptions; a cache that only
  * drops entries may poll less often). It asks for the next numbers by `_id` (`lastSeq + 1 …`, an `_id` index lookup
  * on every server; the embedded one included, scripts/ferretdb/overlay) every POLL_MS, at once
- * again after a full batch. Not a tailable cursor: FerretDB answers an awaitData cursor by running
+ * again after a full batch, and at once when its doorbell rings (`listenForBells`, platform/doorbell.ts). Not a tailable cursor: FerretDB answers an awaitData cursor by running
  * its query again every 10 ms, and a range on `_id` decodes the whole capped collection each time
  * (a router alone kept the database at 20 % of a core after 500 bookings).
  * Numbers are stored without gaps (see Publisher), so a missing number before a stored one has
@@ -200,6 +206,9 @@ export class Subscriber {
   private readonly lagHandlers = new Set<(seconds: number) => void>();
   /** Whether the last read of the stream succeeded (readiness: the stream is being tailed). */
   private lastReadOk = false;
+  /** Rung while a poll ran: poll again at once (the event may have been stored after it read). */
+  private rung = false;
+  private doorbell: Promise<Doorbell | null> | null = null;
 
   private constructor(
     private readonly collection: mongo.Collection<LiveEvent>,
@@ -207,10 +216,11 @@ export class Subscriber {
     private pollMs: number,
     private readonly conn: Connection,
     private readonly gapCheckMs: number,
+    private readonly dbName: string,
   ) {}
 
   static async open(conn: Connection, dbName: string, log: Logger, opts: { pollMs?: number; gapCheckMs?: number } = {}): Promise<Subscriber> {
-    const s = new Subscriber(await eventsCollection(conn, dbName), log, opts.pollMs ?? POLL_MS, conn, opts.gapCheckMs ?? GAP_CHECK_MS);
+    const s = new Subscriber(await eventsCollection(conn, dbName), log, opts.pollMs ?? POLL_MS, conn, opts.gapCheckMs ?? GAP_CHECK_MS, dbName);
     s.lastSeq = await newestSeq(s.collection);
     s.lastReadOk = true;
     s.loop = s.run();
@@ -255,6 +265,31 @@ export class Subscriber {
     if (sooner) this.wake?.();
   }
 
+  /**
+   * With a host (LIVE_DOORBELL_HOST): opens a doorbell (platform/doorbell.ts) that publishers ring
+   * after each event, so events are read as they are stored, not at the next poll; without: closes
+   * it. For a reader that serves people waiting (a router with subscriptions); each ring costs a read.
+   */
+  listenForBells(host: string | null): Promise<void> {
+    const previous = this.doorbell;
+    if (host === null || this.stopped) {
+      this.doorbell = null;
+      return previous ? previous.then((d) => d?.close()) : Promise.resolve();
+    }
+    if (previous) return previous.then(() => undefined);
+    const opening = Doorbell.open(this.conn, this.dbName, host, this.log, () => this.ringed()).catch((err: Error) => {
+      this.log.warn({ err: err.message, host }, 'live doorbell not opened; events arrive at the next poll');
+      return null;
+    });
+    this.doorbell = opening;
+    return opening.then(() => undefined);
+  }
+
+  private ringed(): void {
+    this.rung = true;
+    this.wake?.();
+  }
+
   /** Called when events fell out of the stream before this reader saw them. */
   onGap(handler: () => void): () => void {
     this.gapHandlers.add(handler);
@@ -290,8 +325,11 @@ export class Subscriber {
   private async run(): Promise<void> {
     while (!this.stopped) {
       let pause = this.pollMs;
+      this.rung = false;
       try {
         if ((await this.exclusive(() => this.poll())) === BATCH) pause = 0;
+        // Rung meanwhile: once more at once, but at most every RING_GAP_MS (stray datagrams are only hints).
+        else if (this.rung) pause = RING_GAP_MS;
         this.lastReadOk = true;
       } catch (err) {
         if (this.stopped) break;
@@ -368,6 +406,7 @@ export class Subscriber {
     openedOn.get(this.conn)?.delete(this);
     this.wake?.();
     await this.loop;
+    await this.listenForBells(null);
   }
 }
 

@@ -108,16 +108,21 @@ export class LiveFanout {
 
   /** The stream's poll interval without subscriptions (the Subscriber's own). */
   private readonly idlePollMs: number;
+  /** How often the live stream is polled while this router has subscriptions (ms). */
+  private readonly livePollMs: number;
+  /** While there are subscriptions, publishers ring this router's doorbell at this address (null: polls only). */
+  private readonly doorbellHost: string | null;
 
   constructor(
     private readonly events: Subscriber,
     private readonly run: RunQuery,
     private readonly audit: AuditSink | null,
     private readonly log: Logger,
-    /** How often the live stream is polled while this router has subscriptions (ms). */
-    private readonly livePollMs = LIVE_POLL_MS,
+    opts: { livePollMs?: number; doorbellHost?: string | null } = {},
   ) {
     this.idlePollMs = events.pollInterval;
+    this.livePollMs = opts.livePollMs ?? LIVE_POLL_MS;
+    this.doorbellHost = opts.doorbellHost ?? null;
   }
 
   subscribe(op: LiveOperation): EventStream<ExecutionResult> {
@@ -140,7 +145,10 @@ export class LiveFanout {
       stream: new EventStream<ExecutionResult>(() => this.leave(joined, member), MAX_BUFFERED_PER_SUBSCRIPTION),
     };
     group.members.add(member);
-    if (this.stats.subscriptions++ === 0) this.events.setPollInterval(Math.min(this.livePollMs, this.idlePollMs));
+    if (this.stats.subscriptions++ === 0) {
+      this.events.setPollInterval(Math.min(this.livePollMs, this.idlePollMs));
+      if (this.doorbellHost) void this.events.listenForBells(this.doorbellHost);
+    }
     op.context.log.info({ operationName: op.plan.operationName, field: op.plan.field, subscribers: group.members.size }, 'subscription started');
     return member.stream;
   }
@@ -163,7 +171,10 @@ export class LiveFanout {
 
   private leave(group: Group, member: Member): void {
     group.members.delete(member);
-    if (--this.stats.subscriptions === 0) this.events.setPollInterval(this.idlePollMs);
+    if (--this.stats.subscriptions === 0) {
+      this.events.setPollInterval(this.idlePollMs);
+      void this.events.listenForBells(null);
+    }
     const { op } = member;
     op.context.log.info(
       { operationName: op.plan.operationName, field: op.plan.field, ...member.counts, droppedResults: member.stream.dropped, durationMs: Date.now() - member.started },

@@ -145,6 +145,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     trustedDocuments: trusted,
     maxConnectionsPerUser: cfg.WS_MAX_CONNECTIONS_PER_USER,
     maxSubscriptionsPerConnection: cfg.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    doorbellHost: cfg.LIVE_DOORBELL_HOST || null,
     production,
     log,
   });

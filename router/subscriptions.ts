@@ -49,6 +49,8 @@ export interface LiveSubscriptionsOptions {
   maxConnectionsPerUser: number;
   /** Subscriptions one connection may hold at a time; the next is refused (RATE_LIMITED). */
   maxSubscriptionsPerConnection: number;
+  /** Where publishers ring this router while it has subscriptions (LIVE_DOORBELL_HOST); null: polls only. */
+  doorbellHost?: string | null;
   production: boolean;
   log: Logger;
 }
@@ -95,7 +97,7 @@ export class LiveSubscriptions {
       if (res.body.kind === 'single') return res.body.singleResult;
       return { errors: [{ message: 'Incremental delivery is not supported in subscriptions', extensions: { code: ErrorCode.BAD_USER_INPUT } }] };
     };
-    const fanout = new LiveFanout(this.opts.events, run, this.opts.audit, this.opts.log);
+    const fanout = new LiveFanout(this.opts.events, run, this.opts.audit, this.opts.log, { doorbellHost: this.opts.doorbellHost ?? null });
     this.fanout = fanout;
     const wss = new WebSocketServer({ server: httpServer, path, maxPayload: this.opts.maxPayloadBytes });
     this.disposable = useServer<ConnectionInitMessage['payload'], Partial<ConnectionState>>(

@@ -2,6 +2,8 @@ import { createClient, type Client, type FormattedExecutionResult } from 'graphq
 import WebSocket from 'ws';
 import { AUDIT_DB, auditEntriesOf, type AuditRecordDoc } from '../platform/audit';
 import { signAccessToken } from '../platform/jwt';
+import { dbName } from '../platform/config';
+import { DOORBELLS } from '../platform/doorbell';
 import { EVENTS_DB } from '../platform/pubsub';
 import { startRouter, type RunningRouter } from '../router/server';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
@@ -152,6 +154,29 @@ describe('appointmentChanged', () => {
     const id = await book(await newPatient('Two'), doctorId, slot);
     expect(await onA.waitFor(1)).toEqual([{ data: { appointmentChanged: { id, doctor: { name: 'Dr. Multi Live' } } } }]);
     expect(await onB.waitFor(1)).toEqual([{ data: { changed: { id } } }]);
+  });
+
+  it('registers a doorbell for the services to ring while a router has subscriptions, and removes it after the last ends', async () => {
+    const conn = await openDb(graph.cfg, 'doorbells');
+    const bells = conn.useDb(dbName(graph.cfg, EVENTS_DB), { useCache: true }).db!.collection(DOORBELLS);
+    const router = await startRouter({ port: 0, config: graph.cfg, logger: silentLog, subgraphUrls: Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.url])) });
+    try {
+      const before = new Set((await bells.find({}).toArray()).map((d) => String(d._id)));
+      const client = createClient({ url: router.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: bearer(admin), retryAttempts: 0 });
+      const doctorId = await newDoctor('Bell');
+      const watch = listen<Changed>(client, `subscription { appointmentChanged(doctorId: "${doctorId}") { id } }`);
+      await settled(client);
+      const added = await waitFor(async () => (await bells.find({}).toArray()).filter((d) => !before.has(String(d._id))));
+      expect(added).toEqual([expect.objectContaining({ host: graph.cfg.LIVE_DOORBELL_HOST, port: expect.any(Number) })]);
+      const [slot] = await slots(doctorId);
+      const id = await book(await newPatient('Rung'), doctorId, slot);
+      expect(await watch.waitFor(1)).toEqual([{ data: { appointmentChanged: { id } } }]);
+      await client.dispose();
+      await waitFor(async () => (await bells.countDocuments({ _id: added[0]!._id })) === 0 || null);
+    } finally {
+      await router.stop();
+      await conn.close();
+    }
   });
 
   it("shows a patient their own booking and nothing of another patient's on the same doctor", async () => {
