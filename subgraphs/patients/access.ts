@@ -15,11 +15,11 @@ const ownRecord = (idOf: IdOf): Rule<Context> => (input) =>
   input.ctx.identity.role === 'PATIENT' && !!input.ctx.identity.patientId && input.ctx.identity.patientId === idOf(input);
 
 /** The caller is a doctor who treats this patient. */
-const treatingDoctor = (idOf: IdOf): Rule<Context> => async (input) => {
+const treatingDoctor = (idOf: IdOf): Rule<Context> => (input) => {
   const { role, doctorId } = input.ctx.identity;
   const patientId = idOf(input);
   if (role !== 'DOCTOR' || !doctorId || !patientId) return false;
-  return (await input.ctx.loaders.patientsOfDoctor.load(doctorId)).has(patientId);
+  return input.ctx.loaders.treats.load({ doctorId, patientId });
 };
 
 const canSee = (idOf: IdOf) => anyOf<Context>(staff, internalService, ownRecord(idOf), treatingDoctor(idOf));

@@ -116,4 +116,35 @@ describe('PatientService on the real database', () => {
     const stranger: Identity = { userId: 'u-doc2', role: 'DOCTOR', doctorId: 'doc-2' };
     expect((await patients.list({ first: 100 }, stranger, patients.loaders())).edges).toEqual([]);
   });
+
+  it("answers whether a doctor treats a patient from those pairs alone, however many patients the doctor has", async () => {
+    const ids = (n: number, p: string) => Array.from({ length: n }, (_v, i) => `${p}${String(i).padStart(4, '0')}`);
+    const many = ids(300, 'pat-many-');
+    await patients.addCareRelations(many.map((patientId) => ({ patientId, doctorId: 'doc-many' })));
+    await patients.addCareRelations([{ patientId: 'pat-shared', doctorId: 'doc-other' }]);
+    const reads: { filter: unknown; returned: number }[] = [];
+    const started = new Map<number, unknown>();
+    const client = conn.getClient();
+    const onStart = (e: { requestId: number; commandName: string; command: { find?: string; filter?: unknown } }) => {
+      if (e.commandName === 'find' && e.command.find === 'care_relations') started.set(e.requestId, e.command.filter);
+    };
+    const onEnd = (e: { requestId: number; reply?: { cursor?: { firstBatch?: unknown[] } } }) => {
+      if (started.has(e.requestId)) reads.push({ filter: started.get(e.requestId), returned: e.reply?.cursor?.firstBatch?.length ?? -1 });
+    };
+    client.on('commandStarted', onStart);
+    client.on('commandSucceeded', onEnd);
+    try {
+      const loaders = patients.loaders();
+      const asked = [many[7], many[250], 'pat-shared', 'pat-nobody'];
+      const answers = await Promise.all(asked.map((patientId) => loaders.treats.load({ doctorId: 'doc-many', patientId })));
+      expect(answers).toEqual([true, true, false, false]);
+      expect(await loaders.treats.load({ doctorId: 'doc-other', patientId: 'pat-shared' })).toBe(true);
+      // One read for the four pairs of one doctor, returning the two relations that exist, not the doctor's 300.
+      expect(reads[0]).toEqual({ filter: { doctorId: 'doc-many', patientId: { $in: asked } }, returned: 2 });
+      expect(reads).toHaveLength(2);
+    } finally {
+      client.off('commandStarted', onStart);
+      client.off('commandSucceeded', onEnd);
+    }
+  });
 });

@@ -13,8 +13,8 @@ export const resolvers: Resolvers = {
     patient: (_p, { id }, ctx) => ctx.patients.get(id),
     patients: (_p, args, ctx) => ctx.patients.list(args, ctx.identity, ctx.loaders),
     treats: async (_p, { doctorId, patientIds }, ctx) => {
-      const treated = await ctx.loaders.patientsOfDoctor.load(doctorId);
-      return patientIds.filter((id) => treated.has(id));
+      const treated = await Promise.all(patientIds.map((patientId) => ctx.loaders.treats.load({ doctorId, patientId })));
+      return patientIds.filter((_id, i) => treated[i]);
     },
   },
   Mutation: {
@@ -30,7 +30,12 @@ export const resolvers: Resolvers = {
     },
   },
   Patient: {
-    __resolveReference: (ref, ctx) => ctx.loaders.patient.load(ref.id),
+    __resolveReference: (ref, ctx) => {
+      // A doctor may see the record if they treat the patient (access.ts): read that beside the record, not after it.
+      const { role, doctorId } = ctx.identity;
+      if (role === 'DOCTOR' && doctorId) ctx.loaders.treats.load({ doctorId, patientId: ref.id }).catch(() => undefined);
+      return ctx.loaders.patient.load(ref.id);
+    },
     id: (p: PatientDoc) => String(p._id),
     name: (p) => `${p.firstName} ${p.lastName}`,
   },

@@ -18,8 +18,10 @@ export interface Context extends SubgraphContext {
   patients: PatientService;
   loaders: {
     patient: DataLoader<string, PatientDoc | null>;
-    /** doctorId → ids of the patients that doctor treats (once per request). */
+    /** doctorId → ids of all the patients that doctor treats (once per request; a doctor's patient list). */
     patientsOfDoctor: DataLoader<string, Set<string>>;
+    /** Whether a doctor treats a patient: reads only the pairs a request asks about, not all of a doctor's patients. */
+    treats: DataLoader<CarePair, boolean, string>;
     /** Care relations recorded in one request (several aliased `recordCareRelation`s): one insert. */
     careRelations: DataLoader<CarePair, true, string>;
   };
@@ -49,6 +51,19 @@ export class PatientService {
         const rows = await this.models.CareRelation.find({ doctorId: { $in: doctorIds } }, { patientId: 1, doctorId: 1 }).lean();
         return doctorIds.map((d) => new Set(rows.filter((r) => r.doctorId === d).map((r) => r.patientId)));
       }),
+      treats: new DataLoader<CarePair, boolean, string>(
+        async (pairs) => {
+          const byDoctor = new Map<string, string[]>();
+          for (const p of pairs) byDoctor.set(p.doctorId, [...(byDoctor.get(p.doctorId) ?? []), p.patientId]);
+          // One lookup per doctor (a request has one, mostly), on the {doctorId, patientId} index.
+          const found = await Promise.all(
+            [...byDoctor].map(([doctorId, patientIds]) => this.models.CareRelation.find({ doctorId, patientId: { $in: patientIds } }, { patientId: 1, doctorId: 1 }).lean()),
+          );
+          const treated = new Set(found.flat().map((r) => `${r.patientId}|${r.doctorId}`));
+          return pairs.map((p) => treated.has(`${p.patientId}|${p.doctorId}`));
+        },
+        { cacheKeyFn: (p) => `${p.patientId}|${p.doctorId}` },
+      ),
       careRelations: new DataLoader<CarePair, true, string>(
         async (pairs) => {
           await this.addCareRelations([...pairs]);
