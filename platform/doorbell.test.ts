@@ -26,14 +26,20 @@ const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 30_000) => {
 };
 const registered = () => conn.useDb(dbName(cfg, BELLS_DB), { useCache: true }).db!.collection<DoorbellDoc>(DOORBELLS).find({}).toArray();
 
+/** A reader of topic `t` that would not poll for minutes, with its doorbell open, and that doorbell's registration. */
+async function listeningReader() {
+  const db = dbName(cfg, BELLS_DB);
+  const reader = await Subscriber.open(conn, db, silentLog, { pollMs: NO_POLL_MS });
+  const got: LiveEvent[] = [];
+  reader.on('t', (e) => got.push(e));
+  await reader.listenForBells('127.0.0.1');
+  const [bell] = await registered();
+  return { db, reader, got, bell: bell! };
+}
+
 describe('live-event doorbells', () => {
   it('wakes a reader that would not poll for minutes as soon as an event is stored, and only while it listens', async () => {
-    const db = dbName(cfg, BELLS_DB);
-    const reader = await Subscriber.open(conn, db, silentLog, { pollMs: NO_POLL_MS });
-    const got: LiveEvent[] = [];
-    reader.on('t', (e) => got.push(e));
-    await reader.listenForBells('127.0.0.1');
-    const [bell] = await registered();
+    const { db, reader, got, bell } = await listeningReader();
     expect(bell).toMatchObject({ host: '127.0.0.1', port: expect.any(Number) });
 
     const pub = await Publisher.open(conn, db);
@@ -57,12 +63,7 @@ describe('live-event doorbells', () => {
   }, 60_000);
 
   it('takes a stray datagram as a reason to look, never as an event', async () => {
-    const db = dbName(cfg, BELLS_DB);
-    const reader = await Subscriber.open(conn, db, silentLog, { pollMs: NO_POLL_MS });
-    const got: LiveEvent[] = [];
-    reader.on('t', (e) => got.push(e));
-    await reader.listenForBells('127.0.0.1');
-    const [bell] = await registered();
+    const { db, reader, got, bell } = await listeningReader();
     const sock = dgram.createSocket('udp4');
     const forged = Buffer.from(JSON.stringify({ _id: 999_999, topic: 't', at: new Date(), data: { forged: true } }));
     for (let i = 0; i < 50; i++) await new Promise<void>((r) => sock.send(forged, bell.port, '127.0.0.1', () => r()));
