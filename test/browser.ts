@@ -20,6 +20,19 @@ const SPARTICUZ_ARGS_DROPPED = new Set(['--single-process', '--disable-web-secur
  * `@sparticuz/chromium` (a devDependency), so `npm ci && npm test` needs nothing else.
  */
 export async function launchBrowser(): Promise<Browser> {
+  try {
+    return await launchOnce();
+  } catch (err) {
+    // Seen once beside a second stack (2026-12-03): the bundled Chromium died with SIGSEGV while
+    // starting, before any test ran. A browser that crashed starting up is started once more; any
+    // other failure, or a second crash, fails the tests as before.
+    if (!/process did exit|browser has been closed/i.test(String(err))) throw err;
+    process.stderr.write(`test browser crashed while starting; starting it once more: ${String(err).split('\n')[0]}\n`);
+    return launchOnce();
+  }
+}
+
+async function launchOnce(): Promise<Browser> {
   const configured = process.env.CHROMIUM_PATH;
   if (configured) {
     if (!existsSync(configured)) throw new Error(`CHROMIUM_PATH is set to ${configured}, which does not exist`);

@@ -58,6 +58,16 @@ let trusted: RunningRouter | undefined;
 /** Starts the graph, the trusted router, the browser and one user per role (for a whole test file). */
 export async function startWebStack(): Promise<WebStack> {
   const graph = await startTestGraph([accountsSubgraph, patientsSubgraph, doctorsSubgraph, appointmentsSubgraph, medicationsSubgraph, notificationsSubgraph, analyticsSubgraph]);
+  try {
+    return await setUp(graph);
+  } catch (err) {
+    // What did start is stopped: servers left running by a failed set-up keep jest from exiting.
+    await stopWebStack({ graph });
+    throw err;
+  }
+}
+
+async function setUp(graph: TestGraph): Promise<WebStack> {
   const subgraphUrls = Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.url]));
   trusted = await startRouter({ port: 0, config: { ...graph.cfg, TRUSTED_DOCUMENTS: [WEB_OPERATIONS_FILE] }, logger: silentLog, subgraphUrls });
   const admin = await graph.login(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
@@ -94,9 +104,11 @@ export async function startWebStack(): Promise<WebStack> {
   };
 }
 
-export async function stopWebStack(stack: WebStack | undefined): Promise<void> {
+export async function stopWebStack(stack: Pick<WebStack, 'graph'> | undefined): Promise<void> {
   await browser?.close();
   await trusted?.stop();
+  browser = undefined;
+  trusted = undefined;
   await stack?.graph.stop();
 }
 
