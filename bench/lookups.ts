@@ -1,7 +1,8 @@
 /**
  * `npm run bench:lookups`: what one lookup costs on the embedded FerretDB at 100 and 50,000
  * documents, for the filters the services use most (an indexed field, `$in` from a DataLoader,
- * Agenda's lock query, a count). Run it once per build to compare, e.g. the stock pushdown
+ * Agenda's lock query, a count, a doctor's care-relation check: all the doctor's patients, as
+ * before 2026-12-03, against the pair asked about). Run it once per build to compare, e.g. the stock pushdown
  * (`_id` only) against scripts/ferretdb/overlay/healthsync_pushdown.go:
  *   HEALTHSYNC_FERRETDB_BIN=/path/to/other-build npm run bench:lookups
  * Prints a Markdown table (paste it into bench/RESULTS.md with the build it ran on).
@@ -38,6 +39,10 @@ async function main(): Promise<void> {
       await c.createIndex({ doctorId: 1, start: 1 });
       const jobs = conn.db!.collection(`jobs_${size}`);
       await jobs.createIndex({ name: 1, nextRunAt: 1, priority: -1, lockedAt: 1, disabled: 1 });
+      // subgraphs/patients/model.ts care_relations: 10 doctors, so one has size / 10 patients.
+      const care = conn.db!.collection(`care_relations_${size}`);
+      await care.createIndex({ doctorId: 1, patientId: 1 }, { unique: true });
+      await care.createIndex({ patientId: 1 });
       for (let done = 0; done < size; done += 1000) {
         const batch = Array.from({ length: Math.min(1000, size - done) }, (_, i) => {
           const n = done + i;
@@ -45,6 +50,7 @@ async function main(): Promise<void> {
         });
         await c.insertMany(batch);
         await jobs.insertMany(batch.map((b, i) => ({ name: `job.${(done + i) % 11}`, data: { n: done + i }, nextRunAt: b.start, priority: 0, lockedAt: null, disabled: false })));
+        await care.insertMany(batch.map((_b, i) => ({ doctorId: `d${(done + i) % 10}`, patientId: `p${done + i}`, since: new Date() })));
       }
       const ids = (await c.find({}, { projection: { patientId: 1 } }).limit(50).toArray()).map((d) => d.patientId as string);
       const cases: Array<[string, () => Promise<number>]> = [
@@ -53,6 +59,8 @@ async function main(): Promise<void> {
         ['{patientId: {$in: 50}} (DataLoader)', async () => (await c.find({ patientId: { $in: ids } }).toArray()).length],
         ['{conditions: "Asthma"} (array field)', async () => (await c.find({ conditions: 'Asthma', doctorId: 'd7' }).toArray()).length],
         ['countDocuments({doctorId})', async () => c.countDocuments({ doctorId: 'd9' })],
+        ["care check, all the doctor's patients {doctorId: {$in: 1}}", async () => (await care.find({ doctorId: { $in: ['d3'] } }, { projection: { patientId: 1, doctorId: 1 } }).toArray()).length],
+        ['care check, the pair {doctorId, patientId: {$in: 1}}', async () => (await care.find({ doctorId: 'd3', patientId: { $in: ['p13'] } }, { projection: { patientId: 1, doctorId: 1 } }).toArray()).length],
         ['Agenda lock query (findOneAndUpdate)', async () => {
           const r = await jobs.findOneAndUpdate(
             { $and: [{ name: 'job.3', disabled: { $ne: true } }, { $or: [{ lockedAt: { $eq: null }, nextRunAt: { $lte: new Date(0) } }, { lockedAt: { $lte: new Date(0) } }] }] },
