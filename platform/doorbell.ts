@@ -31,9 +31,12 @@ const LIST_MS = 2_000;
 
 const RING = Buffer.from([1]);
 
-async function doorbells(conn: Connection, dbName: string): Promise<mongo.Collection<DoorbellDoc>> {
+function doorbells(conn: Connection, dbName: string): mongo.Collection<DoorbellDoc> {
   return conn.useDb(dbName, { useCache: true }).db!.collection<DoorbellDoc>(DOORBELLS);
 }
+
+/** The UDP socket type that reaches `host` (an IPv6 address has colons). */
+const familyOf = (host: string): 'udp4' | 'udp6' => (host.includes(':') ? 'udp6' : 'udp4');
 
 /** The reader's side: a UDP port that calls `onRing` for each datagram, registered while open. */
 export class Doorbell {
@@ -52,7 +55,7 @@ export class Doorbell {
    * on it when it is a loopback address, on every interface otherwise (a container's name).
    */
   static async open(conn: Connection, dbName: string, host: string, log: Logger, onRing: () => void): Promise<Doorbell> {
-    const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const socket = dgram.createSocket(familyOf(host));
     socket.on('message', () => onRing());
     socket.on('error', (err) => log.warn({ err: err.message }, 'live doorbell socket error'));
     const loopback = host === 'localhost' || host.startsWith('127.') || host === '::1';
@@ -61,7 +64,7 @@ export class Doorbell {
       socket.bind(0, loopback ? host : undefined, () => (socket.off('error', reject), resolve()));
     });
     socket.unref();
-    const bell = new Doorbell(await doorbells(conn, dbName), socket, host, log);
+    const bell = new Doorbell(doorbells(conn, dbName), socket, host, log);
     await bell.register();
     bell.timer = setInterval(() => void bell.register(), REFRESH_MS);
     bell.timer.unref();
@@ -100,8 +103,8 @@ export class Bells {
 
   private constructor(private readonly collection: mongo.Collection<DoorbellDoc>) {}
 
-  static async open(conn: Connection, dbName: string): Promise<Bells> {
-    return new Bells(await doorbells(conn, dbName));
+  static open(conn: Connection, dbName: string): Bells {
+    return new Bells(doorbells(conn, dbName));
   }
 
   /** Never waits and never fails: a ring is a hint. */
@@ -125,7 +128,7 @@ export class Bells {
   }
 
   private sender(host: string): dgram.Socket {
-    const family = host.includes(':') ? 'udp6' : 'udp4';
+    const family = familyOf(host);
     let socket = this.sockets.get(family);
     if (!socket) {
       socket = dgram.createSocket(family);

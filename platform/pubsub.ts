@@ -135,7 +135,7 @@ export class Publisher {
   ) {}
 
   static async open(conn: Connection, dbName: string, opts: StreamOptions & { clock?: () => number } = {}): Promise<Publisher> {
-    return new Publisher(await eventsCollection(conn, dbName, opts), opts.clock ?? Date.now, await Bells.open(conn, dbName));
+    return new Publisher(await eventsCollection(conn, dbName, opts), opts.clock ?? Date.now, Bells.open(conn, dbName));
   }
 
   publish(topic: string, data: Record<string, unknown>): Promise<void> {
@@ -216,11 +216,10 @@ export class Subscriber {
     private pollMs: number,
     private readonly conn: Connection,
     private readonly gapCheckMs: number,
-    private readonly dbName: string,
   ) {}
 
   static async open(conn: Connection, dbName: string, log: Logger, opts: { pollMs?: number; gapCheckMs?: number } = {}): Promise<Subscriber> {
-    const s = new Subscriber(await eventsCollection(conn, dbName), log, opts.pollMs ?? POLL_MS, conn, opts.gapCheckMs ?? GAP_CHECK_MS, dbName);
+    const s = new Subscriber(await eventsCollection(conn, dbName), log, opts.pollMs ?? POLL_MS, conn, opts.gapCheckMs ?? GAP_CHECK_MS);
     s.lastSeq = await newestSeq(s.collection);
     s.lastReadOk = true;
     s.loop = s.run();
@@ -277,7 +276,7 @@ export class Subscriber {
       return previous ? previous.then((d) => d?.close()) : Promise.resolve();
     }
     if (previous) return previous.then(() => undefined);
-    const opening = Doorbell.open(this.conn, this.dbName, host, this.log, () => this.ringed()).catch((err: Error) => {
+    const opening = Doorbell.open(this.conn, this.collection.dbName, host, this.log, () => this.ringed()).catch((err: Error) => {
       this.log.warn({ err: err.message, host }, 'live doorbell not opened; events arrive at the next poll');
       return null;
     });
