@@ -71,6 +71,8 @@ const schema = z.object({
   OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).default(5),
   DB_CONNECT_RETRIES: z.coerce.number().int().min(0).default(10),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Keep-alive connections a process keeps open to each subgraph it calls (platform/httpPool.ts); more calls at once wait for one. */
+  SUBGRAPH_CONNECTIONS: z.coerce.number().int().positive().default(128),
   CLINIC_TIME_ZONE: z.string().default('Europe/Berlin'),
   CLINIC_NAME: z.string().min(1).default('HealthSync Clinic'),
   /** Delivery attempts of one notification before it is FAILED. */

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Config } from './config';
 import { appError, ErrorCode } from './errors';
+import { HttpPools, type PostAnswer } from './httpPool';
 import { signIdentity, signingKey } from './identity';
 import { defaultSubgraphUrl, subgraphUrlEnv, type SubgraphName } from './services';
 import { tracedCall } from './tracing';
@@ -19,12 +20,15 @@ interface GraphQLAnswer<T> {
 export class ServiceClient {
   /** Made once per client, not per call. */
   private readonly key: KeyObject;
+  /** Keep-alive connections to the other subgraphs. */
+  private readonly http: HttpPools;
 
   constructor(
     private readonly cfg: Config,
     private readonly caller: SubgraphName,
   ) {
     this.key = signingKey(cfg.INTERNAL_SECRET);
+    this.http = new HttpPools(cfg.SUBGRAPH_CONNECTIONS);
   }
 
   private url(target: SubgraphName): string {
@@ -33,12 +37,12 @@ export class ServiceClient {
 
   async query<T>(target: SubgraphName, query: string, variables: Record<string, unknown>, requestId: string): Promise<T> {
     const body = JSON.stringify({ query, variables });
-    let res: Response;
+    let res: PostAnswer;
     try {
       // In a CLIENT span whose trace context goes along (W3C traceparent) when tracing is on.
       const headers: Record<string, string> = { 'content-type': 'application/json', ...signIdentity({ service: this.caller }, this.key, body, { audience: target, requestId }) };
       res = await tracedCall(`POST ${target}`, { 'healthsync.service': this.caller, 'healthsync.target': target }, headers, () =>
-        fetch(this.url(target), { method: 'POST', headers, body, signal: AbortSignal.timeout(this.cfg.SUBGRAPH_TIMEOUT_MS) }),
+        this.http.post(this.url(target), { headers, body, timeoutMs: this.cfg.SUBGRAPH_TIMEOUT_MS }),
       );
     } catch {
       throw appError(ErrorCode.SUBGRAPH_UNAVAILABLE, `The ${target} service is unavailable right now; please try again shortly`, { serviceName: target });

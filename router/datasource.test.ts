@@ -4,6 +4,7 @@ import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import type { Identity } from '../platform/identity';
 import { IDENTITY_HEADER, SIGNATURE_HEADER } from '../platform/identity';
+import { HttpPools } from '../platform/httpPool';
 import { randomSecret } from '../scripts/secrets';
 import { silentLog, waitFor } from '../test/helpers';
 import type { RouterContext } from './context';
@@ -40,7 +41,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+  await pools.close();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
 beforeEach(() => {
   held.length = 0;
 });
@@ -61,7 +65,8 @@ function fetchOf(query: string, identity: Identity, variables: Record<string, un
   return { kind: 'incoming operation' as never, request: { query, variables }, context, incomingRequestContext, document };
 }
 
-const source = () => new SignedDataSource('doctors', url, randomSecret('INTERNAL_SECRET'), 5_000);
+const pools = new HttpPools(16);
+const source = () => new SignedDataSource('doctors', url, randomSecret('INTERNAL_SECRET'), 5_000, pools);
 
 describe('identical subgraph queries in flight', () => {
   it('share one call per caller and body; each caller gets its own copy of the answer', async () => {

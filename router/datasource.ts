@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError, Kind, OperationTypeNode } from 'graphql';
 import { appError, ErrorCode } from '../platform/errors';
+import type { HttpPools } from '../platform/httpPool';
 import { encodeIdentity, IDENTITY_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, signBody, signingKey } from '../platform/identity';
 import type { RouterContext } from './context';
 import { copyOf, type PublicAnswers } from './publicAnswers';
@@ -38,13 +39,14 @@ function isQuery(options: ProcessOptions): boolean {
  * it and the exact body bytes being sent (the gateway serialises the body only after
  * `willSendRequest`, so the fetch is the first place that sees them), then sends with a timeout.
  */
-function signingFetcher(key: KeyObject, timeoutMs: number): Fetcher {
+function signingFetcher(key: KeyObject, timeoutMs: number, http: HttpPools): Fetcher {
   const send = (url: string, init: FetcherInit = {}) => {
     const headers: Record<string, string> = { ...init.headers };
     const encoded = headers[IDENTITY_HEADER];
     delete headers[SIGNATURE_HEADER];
     if (encoded) headers[SIGNATURE_HEADER] = signBody(encoded, key, init.body ?? '');
-    return fetch(url, { method: init.method, headers, body: init.body, signal: AbortSignal.timeout(timeoutMs) });
+    // The gateway sends every subgraph call as a POST with a JSON body.
+    return http.post(url, { headers, body: init.body ?? '', timeoutMs });
   };
   return send as unknown as Fetcher;
 }
@@ -56,8 +58,9 @@ function signingFetcher(key: KeyObject, timeoutMs: number): Fetcher {
  * SUBGRAPH_UNAVAILABLE error. Subscriptions' live queries run through the gateway, so here too.
  *
  * It never retries, a mutation least of all: a call that failed or timed out may have done its
- * work, and only the client, with its Idempotency-Key, may safely ask again. The fetcher is plain
- * `fetch` (undici, which does not retry a POST) and nothing here calls it twice.
+ * work, and only the client, with its Idempotency-Key, may safely ask again. The fetcher is a
+ * keep-alive pool request (platform/httpPool.ts: undici, which does not retry a POST) and nothing
+ * here calls it twice.
  */
 export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
   /**
@@ -75,11 +78,13 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
     url: string,
     secret: string,
     timeoutMs: number,
+    /** The router's keep-alive connections to its subgraphs (platform/httpPool.ts). */
+    http: HttpPools,
     /** For a subgraph whose answers are the same for every signed-in caller (publicAnswers.ts). */
     private readonly publicAnswers: PublicAnswers | null = null,
   ) {
     // The key is made once per subgraph, not per request.
-    super({ url, fetcher: signingFetcher(signingKey(secret), timeoutMs) });
+    super({ url, fetcher: signingFetcher(signingKey(secret), timeoutMs, http) });
   }
 
   /**

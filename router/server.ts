@@ -37,6 +37,7 @@ import { incrementalDeliveryCheck } from './incremental';
 import { TrustedDocuments } from './trustedDocuments';
 import { LiveSubscriptions } from './subscriptions';
 import { PUBLIC_SUBGRAPHS, PublicAnswers } from './publicAnswers';
+import { HttpPools } from '../platform/httpPool';
 import { mountWebApp } from './web';
 
 export const SUPERGRAPH_PATH = path.join(__dirname, '..', 'schema', 'supergraph.graphql');
@@ -82,11 +83,13 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   const fetches = metrics.subgraphFetches();
   /** Where each subgraph of the loaded supergraph answers (readiness asks each one's /ready). */
   const subgraphUrls = new Map<string, string>();
+  // Keep-alive connections to the subgraphs, shared by every call of this router (platform/httpPool.ts).
+  const subgraphHttp = new HttpPools(cfg.SUBGRAPH_CONNECTIONS);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
       subgraphUrls.set(name, urlFor(name, url));
-      return observeSubgraph(forwardClientRequestId(new ClientDataSource(cfg.INTERNAL_SECRET, name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS, publicAnswers.get(name) ?? null)), name, fetches);
+      return observeSubgraph(forwardClientRequestId(new ClientDataSource(cfg.INTERNAL_SECRET, name, urlFor(name, url), cfg.INTERNAL_SECRET, cfg.SUBGRAPH_TIMEOUT_MS, subgraphHttp, publicAnswers.get(name) ?? null)), name, fetches);
     },
     logger: log,
   });
@@ -259,6 +262,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
         await eventsDb.close();
         clearInterval(sweepIdempotency);
         await routerDb.close();
+        await subgraphHttp.close();
         log.info('router stopped');
       })()),
   };
