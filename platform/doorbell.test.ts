@@ -37,6 +37,30 @@ async function listeningReader() {
   return { db, reader, got, bell: bell! };
 }
 
+
+/** With its doorbell open, `reader` (own pace 20 ms) polls slowly once rings bring events, and at 20 ms again after an unannounced event. */
+async function slowsDownAndBack(reader: Subscriber, got: LiveEvent[], db: string): Promise<void> {
+  expect(reader.currentPollMs).toBe(20);
+  await reader.listenForBells('127.0.0.1');
+  // No ring has found an event yet: the doorbell is not known to work.
+  expect(reader.currentPollMs).toBe(20);
+  const pub = await Publisher.open(conn, db);
+  for (let n = 0; reader.currentPollMs === 20 && n < 100; n++) {
+    await pub.publish('t', { n });
+    await waitFor(() => got.length > n, 1_000);
+  }
+  expect(reader.currentPollMs).toBeGreaterThan(20);
+
+  // An event whose ring never comes (stored as a publisher that does not ring would store it): a poll finds it.
+  const before = got.length;
+  await conn.useDb(db, { useCache: true }).db!.collection('live_stream').insertOne({ _id: reader.position + 1, topic: 't', at: new Date(), data: { n: 'unannounced' } } as never);
+  await waitFor(() => got.length > before);
+  expect(got.slice(before).map((e) => e.data.n)).toEqual(['unannounced']);
+  // No ring follows it: the reader goes back to its own pace.
+  await waitFor(() => reader.currentPollMs === 20);
+  expect(reader.currentPollMs).toBe(20);
+}
+
 describe('live-event doorbells', () => {
   it('wakes a reader that would not poll for minutes as soon as an event is stored, and only while it listens', async () => {
     const { db, reader, got, bell } = await listeningReader();
@@ -62,7 +86,20 @@ describe('live-event doorbells', () => {
     await reader.close();
   }, 60_000);
 
+  it('polls slowly while rings bring the events, and at its own pace again once an event comes without a ring', async () => {
+    const db = dbName(cfg, BELLS_DB);
+    const reader = await Subscriber.open(conn, db, silentLog, { pollMs: 20 });
+    const got: LiveEvent[] = [];
+    reader.on('t', (e) => got.push(e));
+    try {
+      await slowsDownAndBack(reader, got, db);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
   it('takes a stray datagram as a reason to look, never as an event', async () => {
+
     const { db, reader, got, bell } = await listeningReader();
     const sock = dgram.createSocket('udp4');
     const forged = Buffer.from(JSON.stringify({ _id: 999_999, topic: 't', at: new Date(), data: { forged: true } }));

@@ -180,6 +180,16 @@ const POLL_MS = 50;
 const BATCH = 32;
 /** The shortest pause between two reads that rings asked for. */
 const RING_GAP_MS = 2;
+/**
+ * How often a reader polls while its doorbell is known to work: the publishers' rings bring the
+ * events, the poll only catches one whose ring was lost. "Known to work": a ring found events and
+ * no poll found one since that no ring had announced (then it polls at its own pace again for
+ * BELL_DOUBT_MS, see Subscriber.run).
+ */
+const BELL_POLL_MS = 250;
+const BELL_DOUBT_MS = 10_000;
+/** A poll that found events before their ring came: a ring within this time still announced them. */
+const RING_GRACE_MS = 100;
 /** How long an empty stream is polled before checking that older events did not fall out of it. */
 const GAP_CHECK_MS = 30_000;
 
@@ -209,6 +219,13 @@ export class Subscriber {
   /** Rung while a poll ran: poll again at once (the event may have been stored after it read). */
   private rung = false;
   private doorbell: Promise<Doorbell | null> | null = null;
+  /** The doorbell is open and a ring has found events, and no poll found one unannounced since `doubtUntil`. */
+  private bellOpen = false;
+  private bellsWork = false;
+  private doubtUntil = 0;
+  /** When the last ring came, and when a poll found events that no ring had announced yet (0: none). */
+  private lastRingAt = 0;
+  private unannouncedAt = 0;
 
   private constructor(
     private readonly collection: mongo.Collection<LiveEvent>,
@@ -257,6 +274,12 @@ export class Subscriber {
     return this.pollMs;
   }
 
+  /** The pause between two polls now: longer than `pollInterval` while the doorbell brings the events. */
+  get currentPollMs(): number {
+    this.checkUnannounced();
+    return this.bellOpen && this.bellsWork && Date.now() >= this.doubtUntil ? Math.max(this.pollMs, BELL_POLL_MS) : this.pollMs;
+  }
+
   /** Polls every `ms` from now on (the router polls more often while it serves live subscriptions). */
   setPollInterval(ms: number): void {
     const sooner = ms < this.pollMs;
@@ -268,23 +291,54 @@ export class Subscriber {
    * With a host (LIVE_DOORBELL_HOST): opens a doorbell (platform/doorbell.ts) that publishers ring
    * after each event, so events are read as they are stored, not at the next poll; without: closes
    * it. For a reader that serves people waiting (a router with subscriptions); each ring costs a read.
+   * Once rings are seen to bring the events, the reader polls every BELL_POLL_MS only (see
+   * `currentPollMs`), and at its own pace again for a while after a poll found an event no ring announced.
    */
   listenForBells(host: string | null): Promise<void> {
     const previous = this.doorbell;
     if (host === null || this.stopped) {
       this.doorbell = null;
+      this.bellOpen = this.bellsWork = false;
       return previous ? previous.then((d) => d?.close()) : Promise.resolve();
     }
     if (previous) return previous.then(() => undefined);
-    const opening = Doorbell.open(this.conn, this.collection.dbName, host, this.log, () => this.ringed()).catch((err: Error) => {
-      this.log.warn({ err: err.message, host }, 'live doorbell not opened; events arrive at the next poll');
-      return null;
-    });
+    const opening = Doorbell.open(this.conn, this.collection.dbName, host, this.log, () => this.ringed()).then(
+      (bell) => {
+        if (this.doorbell === opening) this.bellOpen = true;
+        return bell;
+      },
+      (err: Error) => {
+        this.log.warn({ err: err.message, host }, 'live doorbell not opened; events arrive at the next poll');
+        return null;
+      },
+    );
     this.doorbell = opening;
     return opening.then(() => undefined);
   }
 
+  /**
+   * Events found by a read that a ring caused show that the doorbell works; events found by a
+   * plain poll mean a ring was lost (or a publisher does not ring): poll at the reader's own pace
+   * again for a while.
+   */
+  private judgeBells(byBell: boolean): void {
+    const now = Date.now();
+    if (byBell) this.bellsWork = true;
+    // A plain poll may read an event in the moment between its storing and its ring: a ring just
+    // before, during or soon after the poll announced it.
+    else if (!this.rung && now - this.lastRingAt > RING_GRACE_MS && this.unannouncedAt === 0) this.unannouncedAt = now;
+  }
+
+  /** Events a poll found stayed unannounced (no ring within RING_GRACE_MS): doubt the doorbell for a while. */
+  private checkUnannounced(): void {
+    if (this.unannouncedAt === 0 || Date.now() - this.unannouncedAt <= RING_GRACE_MS) return;
+    this.doubtUntil = Date.now() + BELL_DOUBT_MS;
+    this.unannouncedAt = 0;
+  }
+
   private ringed(): void {
+    this.lastRingAt = Date.now();
+    if (this.lastRingAt - this.unannouncedAt <= RING_GRACE_MS) this.unannouncedAt = 0;
     this.rung = true;
     this.wake?.();
   }
@@ -323,10 +377,14 @@ export class Subscriber {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      let pause = this.pollMs;
+      const byBell = this.rung;
       this.rung = false;
+      let pause = this.pollMs;
       try {
-        if ((await this.exclusive(() => this.poll())) === BATCH) pause = 0;
+        const found = await this.exclusive(() => this.poll());
+        if (found > 0 && this.bellOpen) this.judgeBells(byBell);
+        pause = this.currentPollMs;
+        if (found === BATCH) pause = 0;
         // Rung meanwhile: once more at once, but at most every RING_GAP_MS (stray datagrams are only hints).
         else if (this.rung) pause = RING_GAP_MS;
         this.lastReadOk = true;

@@ -27,7 +27,9 @@ export const MAX_BUFFERED_PER_SUBSCRIPTION = 100;
 
 /**
  * The live stream is polled this often while the router has subscriptions (every 50 ms otherwise,
- * platform/pubsub.ts): an event waits 10 ms on average instead of 25 before it is read.
+ * platform/pubsub.ts): an event waits 10 ms on average instead of 25 before it is read. Once the
+ * doorbell is seen to work (LIVE_DOORBELL_HOST), the rings bring the events and the stream is
+ * polled every 250 ms only, to catch a lost ring (platform/pubsub.ts BELL_POLL_MS).
  */
 const LIVE_POLL_MS = 20;
 
