@@ -74,7 +74,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   const log = opts.logger ?? createLogger('router', cfg.LOG_LEVEL);
   const urlFor = (name: string, composedUrl: string | undefined): string => {
     if (!isSubgraphName(name)) throw new Error(`Supergraph names unknown subgraph ${name}`);
-    return opts.subgraphUrls?.[name] ?? process.env[subgraphUrlEnv(name)] ?? composedUrl ?? '';
+    return opts.subgraphUrls?.[name] ?? (cfg[subgraphUrlEnv(name) as keyof Config] as string | undefined) ?? composedUrl ?? '';
   };
 
   const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');

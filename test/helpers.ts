@@ -6,7 +6,7 @@ import type { SubgraphContext } from '../platform/context';
 import { signIdentity, signingKey, type Identity, type SignOptions } from '../platform/identity';
 import { createLogger } from '../platform/logger';
 import { startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../platform/subgraph';
-import { subgraphUrlEnv, type SubgraphName } from '../platform/services';
+import { SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/services';
 import { AUDIT_DB } from '../platform/audit';
 import { JOBS_DB } from '../platform/jobs';
 import { EVENTS_DB } from '../platform/pubsub';
@@ -19,10 +19,17 @@ import { startRouter, type RunningRouter } from '../router/server';
  * A config whose databases belong to this test file alone (random DB_PREFIX), logging silenced,
  * with the run's random secrets (test/globalSetup.ts; random here too when a file runs without it).
  */
+/**
+ * Where a test finds a subgraph it did not start: nowhere (the discard port refuses). Not the
+ * supergraph's default ports, where `npm start` may be serving beside the suite.
+ */
+const NO_SUBGRAPH_URL = 'http://127.0.0.1:9/graphql';
+
 export function testConfig(overrides: Record<string, string> = {}): Config {
   if (!process.env.MONGODB_URI) throw new Error('MONGODB_URI missing: tests run through jest globalSetup');
   for (const name of ALL_SECRET_NAMES) process.env[name] ??= randomSecret(name);
   return loadConfig({
+    ...Object.fromEntries(SUBGRAPHS.map((name) => [subgraphUrlEnv(name), NO_SUBGRAPH_URL])),
     ...process.env,
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
