@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { SUBGRAPHS, subgraphUrlEnv } from './services';
+import { SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from './services';
 
 /**
  * Validated configuration from the environment. Every process reads it through loadConfig();
@@ -215,6 +215,11 @@ export function seedDemoWanted(cfg: Pick<Config, 'SEED_DEMO' | 'NODE_ENV'>): boo
 }
 
 /** Database name of one service: one database per service. */
+/** Where the config says a subgraph answers (`SUBGRAPH_<NAME>_URL`), if it says so. */
+export function configuredSubgraphUrl(cfg: Config, name: SubgraphName): string | undefined {
+  return cfg[subgraphUrlEnv(name) as keyof Config] as string | undefined;
+}
+
 export function dbName(cfg: Pick<Config, 'DB_PREFIX'>, service: string): string {
   return `${cfg.DB_PREFIX}_${service}`;
 }

@@ -37,7 +37,6 @@ async function listeningReader() {
   return { db, reader, got, bell: bell! };
 }
 
-
 /** With its doorbell open, `reader` (own pace 20 ms) polls slowly once rings bring events, and at 20 ms again after an unannounced event. */
 async function slowsDownAndBack(reader: Subscriber, got: LiveEvent[], db: string): Promise<void> {
   expect(reader.currentPollMs).toBe(20);
@@ -99,7 +98,6 @@ describe('live-event doorbells', () => {
   }, 60_000);
 
   it('takes a stray datagram as a reason to look, never as an event', async () => {
-
     const { db, reader, got, bell } = await listeningReader();
     const sock = dgram.createSocket('udp4');
     const forged = Buffer.from(JSON.stringify({ _id: 999_999, topic: 't', at: new Date(), data: { forged: true } }));

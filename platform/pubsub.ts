@@ -219,7 +219,7 @@ export class Subscriber {
   /** Rung while a poll ran: poll again at once (the event may have been stored after it read). */
   private rung = false;
   private doorbell: Promise<Doorbell | null> | null = null;
-  /** The doorbell is open and a ring has found events, and no poll found one unannounced since `doubtUntil`. */
+  /** The doorbell is open; a read that a ring caused found events; until when the doorbell is doubted (see judgeBells). */
   private bellOpen = false;
   private bellsWork = false;
   private doubtUntil = 0;
@@ -276,8 +276,10 @@ export class Subscriber {
 
   /** The pause between two polls now: longer than `pollInterval` while the doorbell brings the events. */
   get currentPollMs(): number {
-    this.checkUnannounced();
-    return this.bellOpen && this.bellsWork && Date.now() >= this.doubtUntil ? Math.max(this.pollMs, BELL_POLL_MS) : this.pollMs;
+    const now = Date.now();
+    // Events a poll found that stayed unannounced past RING_GRACE_MS count as doubt already (run() then sets doubtUntil).
+    const doubted = now < this.doubtUntil || (this.unannouncedAt !== 0 && now - this.unannouncedAt > RING_GRACE_MS);
+    return this.bellOpen && this.bellsWork && !doubted ? Math.max(this.pollMs, BELL_POLL_MS) : this.pollMs;
   }
 
   /** Polls every `ms` from now on (the router polls more often while it serves live subscriptions). */
@@ -383,6 +385,7 @@ export class Subscriber {
       try {
         const found = await this.exclusive(() => this.poll());
         if (found > 0 && this.bellOpen) this.judgeBells(byBell);
+        this.checkUnannounced();
         pause = this.currentPollMs;
         if (found === BATCH) pause = 0;
         // Rung meanwhile: once more at once, but at most every RING_GAP_MS (stray datagrams are only hints).

@@ -1,9 +1,9 @@
 import type { KeyObject } from 'node:crypto';
-import type { Config } from './config';
+import { configuredSubgraphUrl, type Config } from './config';
 import { appError, ErrorCode } from './errors';
 import { HttpPools, type PostAnswer } from './httpPool';
 import { signIdentity, signingKey } from './identity';
-import { defaultSubgraphUrl, subgraphUrlEnv, type SubgraphName } from './services';
+import { defaultSubgraphUrl, type SubgraphName } from './services';
 import { tracedCall } from './tracing';
 
 interface GraphQLAnswer<T> {
@@ -32,7 +32,7 @@ export class ServiceClient {
   }
 
   private url(target: SubgraphName): string {
-    return this.cfg[subgraphUrlEnv(target) as keyof Config] as string | undefined ?? defaultSubgraphUrl(target);
+    return configuredSubgraphUrl(this.cfg, target) ?? defaultSubgraphUrl(target);
   }
 
   async query<T>(target: SubgraphName, query: string, variables: Record<string, unknown>, requestId: string): Promise<T> {

@@ -11,7 +11,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { AUDIT_DB, AuditTrail, auditModel } from '../platform/audit';
 import { deviceFromCookie, newDeviceCookie, addressKey, type ClientInfo } from '../platform/client';
-import { dbName, loadConfig, type Config } from '../platform/config';
+import { configuredSubgraphUrl, dbName, loadConfig, type Config } from '../platform/config';
 import { connectDb } from '../platform/db';
 import { toClientError } from '../platform/errors';
 import { REQUEST_ID_HEADER } from '../platform/identity';
@@ -19,7 +19,7 @@ import { createLogger, type Logger } from '../platform/logger';
 import { requestLogPlugin } from '../platform/requestLog';
 import { routerRequestIds } from '../platform/requestId';
 import { EVENTS_DB, Subscriber } from '../platform/pubsub';
-import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, urlHost, type SubgraphName } from '../platform/services';
+import { DEFAULT_PORTS, SUBGRAPHS, urlHost, type SubgraphName } from '../platform/services';
 import type { RouterContext } from './context';
 import { identityFromRequest } from './auth';
 import { ClientDataSource } from './clientDataSource';
@@ -74,7 +74,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   const log = opts.logger ?? createLogger('router', cfg.LOG_LEVEL);
   const urlFor = (name: string, composedUrl: string | undefined): string => {
     if (!isSubgraphName(name)) throw new Error(`Supergraph names unknown subgraph ${name}`);
-    return opts.subgraphUrls?.[name] ?? (cfg[subgraphUrlEnv(name) as keyof Config] as string | undefined) ?? composedUrl ?? '';
+    return opts.subgraphUrls?.[name] ?? configuredSubgraphUrl(cfg, name) ?? composedUrl ?? '';
   };
 
   const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');

@@ -16,15 +16,15 @@ import { randomSecret } from '../scripts/secrets';
 import { startRouter, type RunningRouter } from '../router/server';
 
 /**
- * A config whose databases belong to this test file alone (random DB_PREFIX), logging silenced,
- * with the run's random secrets (test/globalSetup.ts; random here too when a file runs without it).
- */
-/**
  * Where a test finds a subgraph it did not start: nowhere (the discard port refuses). Not the
  * supergraph's default ports, where `npm start` may be serving beside the suite.
  */
 const NO_SUBGRAPH_URL = 'http://127.0.0.1:9/graphql';
 
+/**
+ * A config whose databases belong to this test file alone (random DB_PREFIX), logging silenced,
+ * with the run's random secrets (test/globalSetup.ts; random here too when a file runs without it).
+ */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   if (!process.env.MONGODB_URI) throw new Error('MONGODB_URI missing: tests run through jest globalSetup');
   for (const name of ALL_SECRET_NAMES) process.env[name] ??= randomSecret(name);
