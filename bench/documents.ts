@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
-import { ensureFerretDbBinary } from '../scripts/db';
+import { ensureFerretDbBinary, ferretDbArgs } from '../scripts/db';
 import { cpuSeconds, freePorts } from './loadStack';
 
 // The driver mongoose ships (the project depends on mongoose, not on the driver directly).
@@ -56,7 +56,7 @@ function auditEntry(entityId: string): Document {
 async function measure(bin: string): Promise<Array<Omit<Row, 'build' | 'round'>>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'healthsync-documents-'));
   const [port] = await freePorts(1);
-  const server = spawn(bin, ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', dir], { stdio: 'ignore' });
+  const server = spawn(bin, ferretDbArgs(port, dir), { stdio: 'ignore' });
   const client = new MongoClient(`mongodb://127.0.0.1:${port}/`, { serverSelectionTimeoutMS: 30_000 });
   try {
     await client.connect();

@@ -13,7 +13,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { loadConfig, type Config } from '../platform/config';
 import { randomSecret } from '../scripts/secrets';
 import { SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/services';
-import { ferretDbBinaryToRun } from '../scripts/db';
+import { ferretDbArgs, ferretDbBinaryToRun } from '../scripts/db';
 import { seedDemoData } from '../scripts/seed';
 import { restartDelayMs } from '../scripts/supervise';
 import { CommandCounter } from './dbCommands';
@@ -306,7 +306,7 @@ export class Stack {
       () => ({
         command: this.bin,
         // BENCH_FERRETDB_PPROF=127.0.0.1:6060 serves Go's profiler (go tool pprof http://…/debug/pprof/profile).
-        args: ['-listen-addr', `127.0.0.1:${this.dbPort}`, '-data-dir', this.dataDir, ...(process.env.BENCH_FERRETDB_PPROF ? ['-pprof-addr', process.env.BENCH_FERRETDB_PPROF] : [])],
+        args: [...ferretDbArgs(this.dbPort, this.dataDir), ...(process.env.BENCH_FERRETDB_PPROF ? ['-pprof-addr', process.env.BENCH_FERRETDB_PPROF] : [])],
         env: process.env,
       }),
       this.logDir,

@@ -23,7 +23,7 @@ export interface Database {
 }
 
 function newestSource(): number {
-  const sources = ['main.go', 'go.mod', 'go.sum', 'patch.ts', ...OVERLAY_FILES.map((f) => path.join('overlay', f))];
+  const sources = ['main.go', path.join('walsync', 'walsync.go'), 'go.mod', 'go.sum', 'patch.ts', ...OVERLAY_FILES.map((f) => path.join('overlay', f))];
   return Math.max(...sources.map((f) => statSync(path.join(FERRETDB_SRC, f)).mtimeMs));
 }
 
@@ -64,6 +64,26 @@ export function ferretDbBinaryToRun(log: (msg: string) => void = console.log): s
   return process.env.HEALTHSYNC_FERRETDB_BIN ?? ensureFerretDbBinary(log);
 }
 
+/** Default of DB_SYNC_MS: as often as MongoDB's journal commits (storage.journal.commitIntervalMs). */
+export const DEFAULT_SYNC_MS = 100;
+
+/**
+ * DB_SYNC_MS: how often the embedded database makes committed writes durable on disk (group
+ * commit, scripts/ferretdb/walsync); 0 makes every commit wait for its own fsync. A write it
+ * acknowledged survives any crash of the database process either way.
+ */
+export function syncEveryMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DB_SYNC_MS?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_SYNC_MS;
+  if (!/^\d+$/.test(raw) || Number(raw) > 60_000) throw new Error(`DB_SYNC_MS must be a whole number of milliseconds from 0 to 60000, not "${raw}"`);
+  return Number(raw);
+}
+
+/** The embedded server's command line (scripts/ferretdb/main.go), for everything that starts one. */
+export function ferretDbArgs(port: number, dataDir: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', dataDir, '-sync-every', `${syncEveryMs(env)}ms`];
+}
+
 /**
  * The database every script and test uses: MONGODB_URI when set, otherwise the embedded FerretDB
  * (built on first use) listening on `port` (0 = any free port) with its files in `dataDir`.
@@ -86,7 +106,7 @@ export async function startDatabase(opts: { dataDir?: string; port?: number; log
   const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const port = opts.port ?? DEFAULT_PORTS.db;
   mkdirSync(dataDir, { recursive: true });
-  const child = spawn(bin, ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, ferretDbArgs(port, dataDir), { stdio: ['ignore', 'pipe', 'pipe'] });
   let uri: string;
   try {
     uri = await waitForListening(child);

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
-import { startDatabase } from '../scripts/db';
+import { spawnSync } from 'node:child_process';
+import { startDatabase, syncEveryMs } from '../scripts/db';
 
 // The embedded server is what `npm start` uses when MONGODB_URI is not set: data must survive a
 // restart. Skipped when the run uses an external server (MONGODB_URI given to `npm test`).
@@ -25,6 +26,26 @@ embedded('embedded FerretDB', () => {
     await c2.close();
     await second.stop();
     expect(found?.name).toBe('kept');
+  });
+
+  it('keeps every acknowledged write when the database process is killed (SIGKILL) right after it, with commits made durable on a timer (DB_SYNC_MS)', async () => {
+    const first = await startDatabase({ port: 0, dataDir: dir, embedded: true });
+    const c1 = await mongoose.createConnection(first.uri, { dbName: 'healthsync_crash' }).asPromise();
+    const things = c1.db!.collection<{ _id: number }>('things');
+    // 20 writers, as services would send them; each insert acknowledged on its own.
+    let next = 0;
+    await Promise.all(Array.from({ length: 20 }, async () => {
+      while (next < 400) await things.insertOne({ _id: next++ });
+    }));
+    await first.kill(); // no checkpoint, no close: what the operating system has of the files is all there is
+    await c1.close().catch(() => undefined);
+
+    const second = await startDatabase({ port: 0, dataDir: dir, embedded: true });
+    const c2 = await mongoose.createConnection(second.uri, { dbName: 'healthsync_crash' }).asPromise();
+    const ids = (await c2.db!.collection<{ _id: number }>('things').find().toArray()).map((d) => d._id).sort((a, b) => a - b);
+    await c2.close();
+    await second.stop();
+    expect(ids).toEqual(Array.from({ length: 400 }, (_v, i) => i));
   });
 
   it('finds, updates and deletes by _id through the _id index, not a table scan (scripts/ferretdb/patch.ts)', async () => {
@@ -144,4 +165,24 @@ embedded('embedded FerretDB', () => {
       await db.stop();
     }
   });
+});
+
+describe('DB_SYNC_MS (scripts/db.ts)', () => {
+  it('defaults to MongoDB\'s journal interval, takes 0 for a sync at every commit and refuses anything else', () => {
+    expect(syncEveryMs({})).toBe(100);
+    expect(syncEveryMs({ DB_SYNC_MS: '' })).toBe(100);
+    expect(syncEveryMs({ DB_SYNC_MS: '0' })).toBe(0);
+    expect(syncEveryMs({ DB_SYNC_MS: ' 250 ' })).toBe(250);
+    for (const bad of ['-1', '1.5', 'fast', '60001']) expect(() => syncEveryMs({ DB_SYNC_MS: bad })).toThrow(/DB_SYNC_MS must be a whole number/);
+  });
+});
+
+// The group commit's own test (scripts/ferretdb/walsync): Go is there wherever the embedded server is built.
+const withGo = spawnSync('go', ['version']).status === 0 ? describe : describe.skip;
+withGo('group commit of the embedded server (scripts/ferretdb/walsync)', () => {
+  it('fsyncs each write-ahead log that changed, once more after, and forgets dropped databases (go test)', () => {
+    const run = spawnSync('go', ['test', '-count=1', './walsync/'], { cwd: path.join(__dirname, '..', 'scripts', 'ferretdb'), encoding: 'utf8' });
+    expect(`${run.stdout}${run.stderr}`).toMatch(/^ok\s+healthsync\.local\/ferretdb\/walsync/m);
+    expect(run.status).toBe(0);
+  }, 120_000);
 });
