@@ -21,6 +21,8 @@ import { cpuSeconds, rssMb, type ManagedProcess, type Stack } from './loadStack'
 import { DAY_VIEW_DOCTORS, DAY_VIEW_SPECIALTY, dayBookings, dayViewQuery, dayFromToday, People, PATIENT_ZONE, slotAt, SLOT_MINUTES, Stores } from './loadWorld';
 
 const MINUTE_MS = 60_000;
+/** Issue point 3: every stored booking confirmed within this long after the last restart. */
+const CONFIRMED_AFTER_RESTART_MS = 60_000;
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing shared by the steps.
@@ -567,9 +569,9 @@ export async function faults(run: Run, out: StepOut, signal: AbortSignal): Promi
   out.check('faults: exactly one SENT confirmation per stored booking', n(ids.length), n(summary.exactlyOnce), summary.exactlyOnce === ids.length);
   out.check(
     'faults: all confirmations SENT after the last restart',
-    `within ${opts.confirmWaitSeconds} s of the run's end`,
-    allSent ? fmt(lastSent - lastRestart) : `not reached (${n(sentAts.length)}/${n(ids.length)})`,
-    allSent,
+    `≤ ${fmt(CONFIRMED_AFTER_RESTART_MS)} (issue: "every stored booking confirmed exactly once within 60 s of the last restart")`,
+    allSent ? fmt(lastSent - lastRestart) : `not reached in ${opts.confirmWaitSeconds} s (${n(sentAts.length)}/${n(ids.length)})`,
+    allSent && lastSent - lastRestart <= CONFIRMED_AFTER_RESTART_MS,
   );
 }
 
