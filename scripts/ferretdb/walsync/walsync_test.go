@@ -38,25 +38,22 @@ func TestPassSyncsWhatChanged(t *testing.T) {
 	write(t, filepath.Join(dir, "healthsync_a.sqlite"), "not a log") // the database file itself is SQLite's to sync
 	s := New(dir)
 
-	if n := pass(t, s); n != 2 {
-		t.Fatalf("first pass synced %d logs, want 2", n)
+	// Each step: what is written before the pass, and how many logs the pass syncs. A log that
+	// changed is synced once more in the next pass (a write right after its stat may not show).
+	steps := []struct {
+		write string
+		want  int
+	}{
+		{"", 2}, {"", 2}, {"", 0},
+		{a, 1}, {"", 1}, {"", 0},
 	}
-	// Changed in the last pass: once more (a write right after its stat may not show).
-	if n := pass(t, s); n != 2 {
-		t.Fatalf("second pass synced %d logs, want 2", n)
-	}
-	if n := pass(t, s); n != 0 {
-		t.Fatalf("a pass with nothing written synced %d logs, want 0", n)
-	}
-	write(t, a, "more frames")
-	if n := pass(t, s); n != 1 {
-		t.Fatalf("after a write to one log a pass synced %d, want 1", n)
-	}
-	if n := pass(t, s); n != 1 {
-		t.Fatalf("the pass after it synced %d, want 1 (once more)", n)
-	}
-	if n := pass(t, s); n != 0 {
-		t.Fatalf("then %d, want 0", n)
+	for i, step := range steps {
+		if step.write != "" {
+			write(t, step.write, "more frames")
+		}
+		if n := pass(t, s); n != step.want {
+			t.Fatalf("pass %d synced %d logs, want %d", i+1, n, step.want)
+		}
 	}
 }
 
