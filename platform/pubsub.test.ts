@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import type { Config } from './config';
 import { dropTestDatabases, openDb, silentLog, testConfig } from '../test/helpers';
 import { EVENTS_DB, Publisher, Subscriber, type LiveEvent } from './pubsub';
@@ -101,6 +101,31 @@ describe('live events through a capped collection', () => {
     await sub.close();
     expect(gaps).toBe(1);
     expect(got.map((e) => e._id)).toEqual(kept);
+  });
+
+  it('stores the events published while its insert runs with one more insert, in the order they were published', async () => {
+    const db = dbName(cfg, EVENTS_DB);
+    const watched = await mongoose.createConnection(cfg.MONGODB_URI!, { monitorCommands: true }).asPromise();
+    const inserts: number[] = [];
+    watched.getClient().on('commandStarted', (e) => {
+      if (e.commandName === 'insert' && e.databaseName === db) inserts.push((e.command.documents as unknown[]).length);
+    });
+    const sub = await Subscriber.open(b, db, silentLog);
+    try {
+      const pub = await Publisher.open(watched, db);
+      const got: LiveEvent[] = [];
+      sub.on('burst', (e) => got.push(e));
+      // 50 at once, as 20 delivery jobs and a booking burst publish: the first goes alone, the 49 that wait for it in one insert.
+      await Promise.all(Array.from({ length: 50 }, (_v, n) => pub.publish('burst', { n })));
+      expect(inserts).toEqual([1, 49]);
+      await waitFor(() => got.length >= 50);
+      expect(got.map((e) => e.data.n)).toEqual([...Array(50).keys()]);
+      const seqs = got.map((e) => e._id);
+      expect(seqs).toEqual(Array.from({ length: 50 }, (_v, i) => seqs[0] + i));
+    } finally {
+      await sub.close();
+      await watched.close();
+    }
   });
 
   it('loses no event when three processes publish at once, and hands each on once, in stream order', async () => {
