@@ -81,8 +81,13 @@ async function oldestSeq(collection: mongo.Collection<LiveEvent>): Promise<numbe
  * meets the taken numbers and moves on.
  */
 async function newestSeq(collection: mongo.Collection<LiveEvent>): Promise<number> {
-  let low = await oldestSeq(collection); // stored
-  if (low === 0) return 0;
+  const oldest = await oldestSeq(collection);
+  return oldest === 0 ? 0 : newestFrom(collection, oldest);
+}
+
+/** `_id` of the newest event stored, galloping up from `from`, a stored event's (see newestSeq). */
+async function newestFrom(collection: mongo.Collection<LiveEvent>, from: number): Promise<number> {
+  let low = from;
   let high = Infinity; // the lowest number known not to be stored above `low`
   while (high - low > 1) {
     const ids =
@@ -111,20 +116,6 @@ const PUBLISH_WAIT_MS = 10_000;
  */
 const REUSE_NEXT_MS = 1_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * The first number after `stored` (a stored event's) that no event has: the numbers from the oldest
- * kept to the newest are all stored, so it is the one after the run of stored numbers that starts
- * at `stored`. `_id` lookups of the next 32 at a time.
- */
-async function firstFreeAfter(collection: mongo.Collection<LiveEvent>, stored: number): Promise<number> {
-  for (let from = stored + 1; ; from += 32) {
-    const ids = Array.from({ length: 32 }, (_v, i) => from + i);
-    const taken = await storedOf(collection, ids);
-    const free = ids.find((id) => !taken.has(id));
-    if (free !== undefined) return free;
-  }
-}
 
 /** Events of one process stored with one insert at most (the ones waiting while the last insert ran). */
 const PUBLISH_BATCH = 100;
@@ -229,9 +220,9 @@ export class Publisher {
       }
       if (!clash) return;
       // `seq + inserted` is stored (the clash proves it), and so is every number up to the newest:
-      // try the first free one after it. Trying only the next number lost to a publisher that
+      // try the one after the newest. Trying only the next number lost to a publisher that
       // stores batches: one try per number it took (20 events: 20 round trips).
-      seq = await firstFreeAfter(this.collection, seq + inserted);
+      seq = (await newestFrom(this.collection, seq + inserted)) + 1;
       this.next = 0;
       // Many publishers at once: spread the tries out so one of them wins each round.
       if (attempt > 2) await sleep(Math.random() * Math.min(attempt, 20));

@@ -65,7 +65,7 @@ export function ferretDbBinaryToRun(log: (msg: string) => void = console.log): s
 }
 
 /** Default of DB_SYNC_MS: as often as MongoDB's journal commits (storage.journal.commitIntervalMs). */
-export const DEFAULT_SYNC_MS = 100;
+const DEFAULT_SYNC_MS = 100;
 
 /**
  * DB_SYNC_MS: how often the embedded database makes committed writes durable on disk (group

@@ -88,17 +88,14 @@ func syncFile(p string) error {
 func (s *Syncer) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	for ended := false; !ended; {
 		select {
 		case <-ctx.Done():
-			if _, err := s.Pass(); err != nil {
-				log.Error("walsync: last pass", "err", err)
-			}
-			return
+			ended = true
 		case <-t.C:
-			if _, err := s.Pass(); err != nil {
-				log.Error("walsync: pass", "err", err)
-			}
+		}
+		if _, err := s.Pass(); err != nil {
+			log.Error("walsync: pass", "err", err, "last", ended)
 		}
 	}
 }
