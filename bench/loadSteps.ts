@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Types, type Connection } from 'mongoose';
 import { DateTime } from 'luxon';
 import type { Config } from '../platform/config';
-import { NOTIFY_APPOINTMENT_EVENT } from '../platform/jobNames';
+import { NOTIFY_APPOINTMENT_EVENTS } from '../platform/jobNames';
 import { slotKeyOf, type AppointmentDoc } from '../subgraphs/appointments/model';
 import type { NotificationDoc } from '../subgraphs/notifications/model';
 import { reminderTime } from '../subgraphs/notifications/templates';
@@ -192,24 +192,21 @@ function channelDeliveries(processes: ManagedProcess[]): ChannelLog {
 }
 
 /**
- * Where the notification jobs of these appointments stand (Agenda's collection), and when each
- * notifications process last wrote a log line: evidence for a delivery that stalls.
+ * Where the notices of these appointments stand (notifications' queue), the reminders, and when
+ * each notifications process last wrote a log line: evidence for a delivery that stalls.
  */
 async function jobsDiagnostics(run: Run, ids: string[]): Promise<string> {
   const now = new Date();
   const parts: string[] = [];
-  const q = { name: NOTIFY_APPOINTMENT_EVENT, 'data.appointmentId': { $in: ids } };
-  const [total, locked, waitingDue, future, done, failed, pending, pendingDue] = await Promise.all([
-    run.stores.jobs.countDocuments(q),
-    run.stores.jobs.countDocuments({ ...q, lockedAt: { $ne: null } }),
-    run.stores.jobs.countDocuments({ ...q, lockedAt: null, nextRunAt: { $lte: now } }),
-    run.stores.jobs.countDocuments({ ...q, nextRunAt: { $gt: now } }),
-    run.stores.jobs.countDocuments({ ...q, nextRunAt: null }),
-    run.stores.jobs.countDocuments({ ...q, failedAt: { $ne: null } }),
+  const q = { appointmentId: { $in: ids } };
+  const [total, retried, later, pending, pendingDue] = await Promise.all([
+    run.stores.notices.countDocuments(q),
+    run.stores.notices.countDocuments({ ...q, attempts: { $gte: 1 } }),
+    run.stores.notices.countDocuments({ ...q, retryAt: { $gt: now } }),
     run.stores.reminders.countDocuments({ _id: { $in: ids } }),
     run.stores.reminders.countDocuments({ _id: { $in: ids }, dueAt: { $lte: now } }),
   ]);
-  parts.push(`\`${NOTIFY_APPOINTMENT_EVENT}\` jobs of these appointments: ${n(total)} (locked ${n(locked)}, due and unlocked ${n(waitingDue)}, planned for later ${n(future)}, finished and kept ${n(done)}, failed at least once ${n(failed)})`);
+  parts.push(`\`${NOTIFY_APPOINTMENT_EVENTS}\` notices of these appointments waiting: ${n(total)} (failed at least once ${n(retried)}, to retry later ${n(later)})`);
   parts.push(`pending reminders: ${n(pending)} (${n(pendingDue)} due)`);
   const all = await run.stores.jobs.countDocuments({});
   const logs = notificationProcesses(run).map((p) => {

@@ -8,6 +8,8 @@
 import type { Connection, mongo } from 'mongoose';
 import { dbName, type Config } from '../platform/config';
 import { JOBS_DB } from '../platform/jobs';
+import { NOTIFY_APPOINTMENT_EVENTS, type AppointmentNotice } from '../platform/jobNames';
+import { QUEUES_DB } from '../platform/queue';
 import { WEEKDAYS } from '../platform/schedule';
 import type { AppointmentDoc } from '../subgraphs/appointments/model';
 import type { NotificationDoc } from '../subgraphs/notifications/model';
@@ -135,6 +137,11 @@ export class Stores {
   /** Pending appointment reminders (one per appointment, deleted once handled). */
   get reminders(): mongo.Collection<ReminderDoc> {
     return this.conn.useDb(dbName(this.cfg, 'notifications'), { useCache: true }).db!.collection<ReminderDoc>('reminders');
+  }
+
+  /** Appointment notices waiting for notifications (platform/jobNames.ts). */
+  get notices(): mongo.Collection<AppointmentNotice> {
+    return this.conn.useDb(dbName(this.cfg, QUEUES_DB), { useCache: true }).db!.collection<AppointmentNotice>(NOTIFY_APPOINTMENT_EVENTS);
   }
 
   get jobs(): mongo.Collection {

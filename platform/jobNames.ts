@@ -3,8 +3,25 @@
  * Data of each job is listed beside it; every job carries `eventId` (the outbox event) for idempotency.
  */
 /**
- * appointments → notifications: {eventId, type: APPOINTMENT_BOOKED|_RESCHEDULED|_CANCELLED, appointmentId},
- * and for booked and rescheduled the doctor's `doctorName` and `specialty` as the change saw them.
+ * appointments → notifications, a queue (platform/queue.ts): one `AppointmentNotice` per
+ * confirmation, reschedule or cancellation, drained in batches (subgraphs/notifications/notices.ts).
+ */
+export const NOTIFY_APPOINTMENT_EVENTS = 'notifications_appointment_events';
+/** A message of that queue: `_id` = the outbox event's id, so handing it on twice stores it once. */
+export interface AppointmentNotice {
+  _id: string;
+  type: 'APPOINTMENT_BOOKED' | 'APPOINTMENT_RESCHEDULED' | 'APPOINTMENT_CANCELLED';
+  appointmentId: string;
+  /** For booked and rescheduled: the doctor as the change saw them. */
+  doctorName?: string;
+  specialty?: string;
+  queuedAt: Date;
+  attempts?: number;
+  retryAt?: Date;
+}
+/**
+ * The same hand-off as an Agenda job per event ({eventId, type, appointmentId, doctorName?,
+ * specialty?}), as releases before the queue made them: still run, so none left waiting is lost.
  */
 export const NOTIFY_APPOINTMENT_EVENT = 'notifications.appointment-event';
 /** medications → notifications: {eventId, type: LOW_STOCK, medicationId, stockOnHand, reorderLevel}. */

@@ -1,4 +1,5 @@
 import type { Connection, mongo } from 'mongoose';
+import { Coalescer } from './coalesce';
 import { dbName, type Config } from './config';
 import { isDuplicateKey } from './errors';
 
@@ -11,6 +12,9 @@ export const QUEUES_DB = 'queues';
 /** A message whose `_id` says what it is, so that handing it on twice stores it once. */
 export interface QueuedMessage {
   _id: string;
+  /** Failed attempts so far and when the next may start, for a consumer that retries (platform/queueDrain.ts). */
+  attempts?: number;
+  retryAt?: Date;
 }
 
 /**
@@ -25,6 +29,12 @@ export interface QueuedMessage {
  * same `_id` are stored once while they wait, so a consumer must still ignore repeats it has seen.
  */
 export class Queue<T extends QueuedMessage> {
+  /** Single messages pushed by concurrent requests go in one insert (group commit). */
+  private readonly grouped = new Coalescer<T, void>(async (messages) => {
+    await this.insertAll(messages);
+    return messages.map(() => undefined);
+  });
+
   private constructor(
     readonly name: string,
     private readonly collection: mongo.Collection<T>,
@@ -45,6 +55,11 @@ export class Queue<T extends QueuedMessage> {
 
   /** Stores the messages; ones already waiting (same `_id`) are left as they are. */
   async push(...messages: T[]): Promise<void> {
+    if (messages.length === 1) await this.grouped.load(messages[0]);
+    else await this.insertAll(messages);
+  }
+
+  private async insertAll(messages: T[]): Promise<void> {
     if (!messages.length) return;
     try {
       await this.collection.insertMany(messages as mongo.OptionalUnlessRequiredId<T>[], { ordered: false });
@@ -56,6 +71,17 @@ export class Queue<T extends QueuedMessage> {
   /** Up to `limit` waiting messages, without taking them off the queue. */
   peek(limit: number): Promise<T[]> {
     return this.collection.find({}, { limit }).toArray() as Promise<T[]>;
+  }
+
+  /** Up to `limit` messages whose retry time (if any) has come, oldest first. */
+  ready(limit: number, now = new Date()): Promise<T[]> {
+    const filter = { $or: [{ retryAt: null }, { retryAt: { $lte: now } }] } as mongo.Filter<T>;
+    return this.collection.find(filter, { limit }).toArray() as Promise<T[]>;
+  }
+
+  /** Leaves a message for a later attempt: counts the failure and sets when to try again. */
+  async postpone(id: string, attempts: number, retryAt: Date): Promise<void> {
+    await this.collection.updateOne({ _id: id } as mongo.Filter<T>, { $set: { attempts, retryAt } } as mongo.UpdateFilter<T>);
   }
 
   /** Takes the messages off the queue (once the consumer has them safe). */

@@ -1,6 +1,6 @@
 import { dbName } from '../platform/config';
-import { JOBS_DB } from '../platform/jobs';
-import { eventJobId } from '../platform/outboxRelay';
+import { NOTIFY_APPOINTMENT_EVENTS, type AppointmentNotice } from '../platform/jobNames';
+import { QUEUES_DB } from '../platform/queue';
 import type { AppointmentDoc } from '../subgraphs/appointments/model';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
@@ -73,15 +73,14 @@ describe('booking', () => {
     expect((await slots(doctorId)).map((s) => s.start)).not.toContain(slot.start);
     const saved = await appointmentsModel().findById(res.data!.bookAppointment.id).lean();
     expect(saved!.outbox.map((e) => e.type)).toEqual(['APPOINTMENT_BOOKED', 'CARE_RELATION']);
-    // Handed on before the answer: the confirmation job is queued for notifications.
+    // Handed on before the answer: the confirmation waits in notifications' queue (notifications is not running here).
     expect(saved).toMatchObject({ outboxSeq: 2, outboxHandled: 2, outboxPending: false });
-    const jobs = graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, JOBS_DB)).collection('agendaJobs');
-    expect(await jobs.countDocuments({ name: 'notifications.appointment-event', 'data.appointmentId': res.data!.bookAppointment.id })).toBe(1);
-    // One job per event, found by `_id` (an index lookup) when the event is handed on again.
+    const notices = graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, QUEUES_DB)).collection<AppointmentNotice>(NOTIFY_APPOINTMENT_EVENTS);
+    expect(await notices.countDocuments({ appointmentId: res.data!.bookAppointment.id })).toBe(1);
+    // One message per event (`_id` = the event's: handed on again, it is stored once), naming the
+    // doctor as the booking saw them: notifications need not ask the doctors service.
     const booked = saved!.outbox[0];
-    const jobsById = graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, JOBS_DB)).collection<{ _id: string; data: Record<string, unknown> }>('agendaJobs');
-    // It names the doctor as the booking saw them: notifications need not ask the doctors service.
-    expect(await jobsById.findOne({ _id: eventJobId(String(booked._id)) })).toMatchObject({ data: { eventId: String(booked._id), doctorName: expect.stringContaining('Test'), specialty: 'Cardiology' } });
+    expect(await notices.findOne({ _id: String(booked._id) })).toMatchObject({ type: 'APPOINTMENT_BOOKED', doctorName: expect.stringContaining('Test'), specialty: 'Cardiology' });
   });
 
   it('lets exactly one of 50 parallel bookings of one slot succeed', async () => {

@@ -1,6 +1,6 @@
 import { dbName } from '../platform/config';
-import { JOBS_DB } from '../platform/jobs';
-import { NOTIFY_APPOINTMENT_EVENT } from '../platform/jobNames';
+import { NOTIFY_APPOINTMENT_EVENTS, type AppointmentNotice } from '../platform/jobNames';
+import { QUEUES_DB } from '../platform/queue';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
@@ -22,7 +22,7 @@ let graph: TestGraph;
 let admin: string;
 const gql: TestGraph['gql'] = (q, v) => graph.as(admin, q, v);
 const notifications = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, 'notifications')).collection<NotificationDoc>('notifications');
-const jobs = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, JOBS_DB)).collection('agendaJobs');
+const notices = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, QUEUES_DB)).collection<AppointmentNotice>(NOTIFY_APPOINTMENT_EVENTS);
 
 /** A notifications worker in its own process. */
 const spawnWorker = (env: Record<string, string>) => spawnService('notifications', { ...notificationsWorkerEnv(graph.cfg, graph.subgraphs), JOBS_PROCESS_EVERY_MS: '200', ...env });
@@ -56,7 +56,7 @@ async function bookMany(n: number): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  // Notifications is not running: the confirmations wait as jobs.
+  // Notifications is not running: the confirmations wait in its queue.
   graph = await startTestGraph([accountsSubgraph, patientsSubgraph, doctorsSubgraph, appointmentsSubgraph]);
   admin = await graph.login(graph.cfg.SUPERADMIN_EMAIL, graph.cfg.SUPERADMIN_PASSWORD);
 }, 60_000);
@@ -67,16 +67,16 @@ afterAll(async () => {
 describe('crash in the middle of a batch', () => {
   it('confirms every booking exactly once after the worker is killed mid-batch and another starts', async () => {
     const appointmentIds = await bookMany(BOOKINGS);
-    // Every booking's confirmation waits as a job (the hand-off may store one event's job twice: harmless, one dedupe key).
-    await waitFor(async () => (await jobs().distinct('data.appointmentId', { name: NOTIFY_APPOINTMENT_EVENT })).length === BOOKINGS, 60_000);
+    // Every booking's confirmation waits in the queue (one message per event).
+    await waitFor(async () => (await notices().distinct('appointmentId')).length === BOOKINGS, 60_000);
     const confirmations = (status: NotificationDoc['status']) => notifications().find({ kind: 'APPOINTMENT_CONFIRMED', status }).toArray();
-    // A worker locks only the jobs it runs (DELIVERY_JOBS_AT_A_TIME at a time), not the whole backlog: sampled while waiting.
+    // A worker claims only the messages it is delivering (DELIVERY_JOBS_AT_A_TIME at a time), not the whole backlog: sampled while waiting.
     let mostLocked = 0;
     const sampleLocks = async () => {
-      mostLocked = Math.max(mostLocked, await jobs().countDocuments({ name: NOTIFY_APPOINTMENT_EVENT, lockedAt: { $ne: null } }));
+      mostLocked = Math.max(mostLocked, await notifications().countDocuments({ status: 'QUEUED', claimedUntil: { $gt: new Date() } }));
     };
 
-    // A short lease (job lock and message claim) so the dead worker's share is free again soon.
+    // A short lease (the drain's and the message claim) so the dead worker's share is free again soon.
     const lease = { JOB_LOCK_LIFETIME_MS: '5000' };
     // Worker A pauses before each delivery, so the kill finds it with messages claimed and not yet sent.
     const a = spawnWorker({ ...lease, NOTIFICATIONS_FAULT_PAUSE_BEFORE_SEND_MS: '400' });
@@ -97,23 +97,21 @@ describe('crash in the middle of a batch', () => {
 
       b = spawnWorker(lease);
       const allSent = async () => (await notifications().countDocuments({ kind: 'APPOINTMENT_CONFIRMED', status: 'SENT' })) === BOOKINGS;
-      // Every job done, none waiting for another run or held by a lock.
-      const jobsDone = async () => (await jobs().countDocuments({ name: NOTIFY_APPOINTMENT_EVENT, $or: [{ nextRunAt: { $ne: null } }, { lockedAt: { $ne: null } }] })) === 0;
+      // Every notice done and off the queue.
+      const jobsDone = async () => (await notices().countDocuments({})) === 0;
       await waitFor(async () => {
         await sampleLocks();
         return (await allSent()) && (await jobsDone());
       }, 300_000).catch(async (err: Error) => {
         const left = await notifications().find({ status: { $ne: 'SENT' } }).toArray();
-        const open = await jobs().find({ name: NOTIFY_APPOINTMENT_EVENT, $or: [{ nextRunAt: { $ne: null } }, { lockedAt: { $ne: null } }] }).toArray();
+        const open = await notices().find({}).toArray();
         console.log(JSON.stringify({ sent: await notifications().countDocuments({ status: 'SENT' }), left, open, bWarnings: b!.lines.filter((l) => Number(l.level) >= 40) }));
         throw err;
       });
 
-      // Before the fix a worker locked every due job and ran five: the locks of the others ran out
-      // while they waited, and they were dropped and locked again, round after round (the stall).
-      // Now: what A held when it died plus what B holds (each locks only as many as it runs; the
-      // embedded server's findAndModify is atomic, so no lock is taken twice, and a worker's lock
-      // attempts check its limit one after the other: platform/jobPoll.ts).
+      // The stall this once found: a worker locked every due job and ran five, the locks of the
+      // others ran out while they waited, and they were locked again, round after round. Now a
+      // worker claims only the messages it delivers: at most what A held when it died plus what B holds.
       expect(BOOKINGS).toBeGreaterThan(2 * DELIVERY_JOBS_AT_A_TIME);
       expect(mostLocked).toBeLessThanOrEqual(2 * DELIVERY_JOBS_AT_A_TIME);
 

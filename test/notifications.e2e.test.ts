@@ -1,5 +1,7 @@
 import { dbName, type Config } from '../platform/config';
+import { NOTIFY_APPOINTMENT_EVENTS, type AppointmentNotice } from '../platform/jobNames';
 import { JOBS_DB } from '../platform/jobs';
+import { QUEUES_DB } from '../platform/queue';
 import { startSubgraph, type RunningSubgraph } from '../platform/subgraph';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
@@ -26,6 +28,7 @@ const WEEK = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'
 
 const notifications = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, 'notifications')).collection<NotificationDoc>('notifications');
 const jobs = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, JOBS_DB)).collection('agendaJobs');
+const notices = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, QUEUES_DB)).collection<AppointmentNotice>(NOTIFY_APPOINTMENT_EVENTS);
 const reminders = () => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, 'notifications')).collection<ReminderDoc>('reminders');
 
 async function startWorker(overrides: Partial<Config> = {}): Promise<RunningSubgraph> {
@@ -164,23 +167,27 @@ describe('faulty data', () => {
     const gone = await patient({ email: 'gone@mail.example' });
     const goneAppt = await book(gone, d);
     await gql(`mutation { deletePatient(id: "${gone}") }`);
-    // An event about an appointment that does not exist.
+    // An event about an appointment that does not exist, handed on as a job (as releases before the queue did).
     await jobs().insertOne({ name: 'notifications.appointment-event', data: { eventId: 'e-missing', type: 'APPOINTMENT_BOOKED', appointmentId: '65a0000000000000000000aa' }, type: 'normal', priority: 0, nextRunAt: new Date() });
+    // And the same through the queue.
+    await notices().insertOne({ _id: 'e-missing-q', type: 'APPOINTMENT_BOOKED', appointmentId: '65a0000000000000000000ab', queuedAt: new Date() });
     worker = await startWorker();
     expect((await waitFor(() => notifications().findOne({ appointmentId: goneAppt.id, status: 'FAILED' }))).failureReason).toBe('The patient record no longer exists');
     expect((await waitFor(() => notifications().findOne({ dedupeKey: 'event:e-missing', status: 'FAILED' }))).failureReason).toBe('The appointment no longer exists');
+    expect((await waitFor(() => notifications().findOne({ dedupeKey: 'event:e-missing-q', status: 'FAILED' }))).failureReason).toBe('The appointment no longer exists');
+    await waitFor(async () => (await notices().countDocuments({ _id: 'e-missing-q' })) === 0);
 
     const fine = await book(await patient({ email: 'fine@mail.example' }), d);
     expect(await waitFor(() => notifications().findOne({ appointmentId: fine.id, status: 'SENT' }))).toBeTruthy();
   });
-  it('a job that keeps failing gives up visibly: the notification is FAILED with the reason, not left out', async () => {
+  it('a notice that keeps failing gives up visibly: the notification is FAILED with the reason, not left out', async () => {
     await worker!.stop();
     const p = await patient({ email: 'late@mail.example' });
     const appt = await book(p, await doctor());
-    // The job waits (notifications is down); make it its last attempt, and the patients service unreachable.
-    const filter = { name: 'notifications.appointment-event', 'data.appointmentId': appt.id };
-    await waitFor(() => jobs().findOne(filter));
-    await jobs().updateOne(filter, { $set: { 'data.attempt': MAX_JOB_ATTEMPTS } });
+    // The notice waits (notifications is down); make the next its last attempt, and the patients service unreachable.
+    const filter = { appointmentId: appt.id };
+    await waitFor(() => notices().findOne(filter));
+    await notices().updateOne(filter, { $set: { attempts: MAX_JOB_ATTEMPTS - 1 } });
     // Its reminder too, fallen due over an hour ago: the first failure gives it up.
     const dueAt = new Date(Date.now() - 2 * 3_600_000);
     await reminders().insertOne({ _id: appt.id, start: new Date(appt.start), zone: 'Europe/Berlin', dueAt, dueHour: dueHourOf(dueAt), attempts: 0 });

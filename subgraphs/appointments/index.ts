@@ -9,9 +9,9 @@ import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgrap
 import { access } from './access';
 import { Directory } from './directory';
 import { startAgenda, stopAgenda } from '../../platform/jobs';
-import { enqueueJob, inOrder, OutboxRelay, type EventHandler } from '../../platform/outboxRelay';
+import { inOrder, OutboxRelay, type EventHandler } from '../../platform/outboxRelay';
 import { Queue } from '../../platform/queue';
-import { ANALYTICS_APPOINTMENT_CHANGES, appointmentChange, NOTIFY_APPOINTMENT_EVENT, type AppointmentChange } from '../../platform/jobNames';
+import { ANALYTICS_APPOINTMENT_CHANGES, appointmentChange, NOTIFY_APPOINTMENT_EVENTS, type AppointmentChange, type AppointmentNotice } from '../../platform/jobNames';
 import { APPOINTMENT_IMPORTED, appointmentClaimKey, createAppointmentModels, observationOf, type AppointmentDoc } from './model';
 import { resolvers } from './resolvers';
 import { doctorDaysLoader, type Context } from './doctorDays';
@@ -40,7 +40,16 @@ export const appointmentsSubgraph: SubgraphDefinition<Context> = {
     const claims = new Claims(claimsModel(conn, 'claims'));
     const agenda = await startAgenda(cfg, 'appointments', log, () => undefined);
     onStop(() => stopAgenda(agenda));
-    const toNotifications = enqueueJob<AppointmentDoc>(agenda, NOTIFY_APPOINTMENT_EVENT, (_e, doc) => ({ appointmentId: String(doc._id) }));
+    // Confirmations, reschedule and cancellation notices: a queue notifications drains in batches.
+    const noticeQueue = Queue.open<AppointmentNotice>(conn, cfg, NOTIFY_APPOINTMENT_EVENTS);
+    const toNotifications: EventHandler<AppointmentDoc> = (e, doc) =>
+      noticeQueue.push({
+        _id: String(e._id),
+        type: e.type as AppointmentNotice['type'],
+        appointmentId: String(doc._id),
+        ...(typeof e.data.doctorName === 'string' ? { doctorName: e.data.doctorName, specialty: String(e.data.specialty) } : {}),
+        queuedAt: new Date(),
+      });
     // Every change is counted by analytics: its queue keeps the changes while analytics is down.
     const analyticsQueue = Queue.open<AppointmentChange>(conn, cfg, ANALYTICS_APPOINTMENT_CHANGES);
     const toAnalytics: EventHandler<AppointmentDoc> = (_e, doc) => analyticsQueue.push(appointmentChange(observationOf(doc)));

@@ -10,6 +10,7 @@ import { LogChannel } from './channels';
 import { Directory } from './directory';
 import { deliveryLeaseMs, NotificationJobs, reminderLeaseMs } from './jobs';
 import { MedicationReminders } from './medicationReminders';
+import { appointmentNotices } from './notices';
 import { createNotificationModels } from './model';
 import { createReminderStore } from './reminders';
 import { resolvers } from './resolvers';
@@ -31,10 +32,22 @@ export const notificationsSubgraph: SubgraphDefinition<Context> = {
     const directory = new Directory(conn, cfg, new ServiceClient(cfg, 'notifications'));
     const medicationReminders = new MedicationReminders(conn, cfg, directory, sender);
     const reminders = await createReminderStore(conn);
-    const agenda = await startAgenda(cfg, 'notifications', log, (a) => new NotificationJobs(a, directory, sender, cfg, log, medicationReminders, reminders, reminderSender).define(), {
-      purgeFinished: true,
-    });
+    let jobs: NotificationJobs | undefined;
+    const agenda = await startAgenda(
+      cfg,
+      'notifications',
+      log,
+      (a) => {
+        jobs = new NotificationJobs(a, directory, sender, cfg, log, medicationReminders, reminders, reminderSender);
+        return jobs.define();
+      },
+      { purgeFinished: true },
+    );
     onStop(() => stopAgenda(agenda));
+    // Confirmations and other appointment notices, in batches; the short claims of the reminders.
+    const notices = appointmentNotices(conn, cfg, jobs!, reminderSender, log);
+    notices.start();
+    onStop(() => notices.stop());
     const service = new NotificationService(models);
     return (base) => ({ ...base, notifications: service, loaders: service.loaders() });
   },

@@ -47,7 +47,7 @@ export function deliveryLeaseMs(cfg: Pick<Config, 'JOB_LOCK_LIFETIME_MS'>): numb
 type Data = Record<string, unknown>;
 
 /** A peer service answered with a coded error of its own (e.g. FORBIDDEN): asking again will not change the answer. */
-function isFinalAnswer(err: unknown): boolean {
+export function isFinalAnswer(err: unknown): boolean {
   const code = (err as { extensions?: { code?: string } }).extensions?.code;
   return code !== undefined && code !== 'SUBGRAPH_UNAVAILABLE' && !(err instanceof RetryLater);
 }
@@ -177,7 +177,7 @@ export class NotificationJobs {
   }
 
   /** A notice about an appointment whose job gave up: FAILED with the reason (a stored one keeps its text). */
-  private async appointmentEventFailed(d: Data, reason: string): Promise<void> {
+  async appointmentEventFailed(d: Data, reason: string): Promise<void> {
     const spec = KIND_OF_EVENT[String(d.type)];
     if (!spec) return;
     const a = await this.directory.appointment(String(d.appointmentId));
@@ -240,8 +240,11 @@ export class NotificationJobs {
     return { facts, phone: patient.phone, email: patient.email };
   }
 
-  /** Confirmation, reschedule or cancellation notice; keeps the reminder in step. */
-  private async appointmentEvent(d: Data): Promise<void> {
+  /**
+   * Confirmation, reschedule or cancellation notice; keeps the reminder in step. `d`: the event's
+   * {eventId, type, appointmentId, doctorName?, specialty?} (a queued notice or a job of old).
+   */
+  async appointmentEvent(d: Data, sender: Sender = this.sender): Promise<void> {
     const type = String(d.type);
     const spec = KIND_OF_EVENT[type];
     if (!spec) return;
@@ -257,7 +260,7 @@ export class NotificationJobs {
     const found = await this.facts(a, dedupeKey, spec.kind, requestId, undefined, doctor);
     if (found) {
       const channel = found.email ? 'EMAIL' : 'SMS';
-      await this.sender.send({
+      await sender.send({
         dedupeKey,
         kind: spec.kind,
         channel,
