@@ -152,6 +152,20 @@ export function backoffSeconds(attempt: number): number {
   return Math.min(5 * 2 ** (attempt - 1), 600);
 }
 
+/** Why work that kept failing was given up, as a person reads it. */
+export function gaveUpAfter(attempts: number, message: string): string {
+  return `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} (${message})`;
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+export async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
 /**
  * Stops taking new jobs, lets running ones finish (at most `graceMs`), unlocks what is left for
  * another instance, and closes the connection.

@@ -105,7 +105,7 @@ it('keeps a failed message with its attempts for later, and gives it up visibly 
   // Its time comes; it fails again, which is final now.
   await queue.postpone('f1', 1, new Date(0));
   await drain.pass();
-  expect(given).toEqual(['f1: Not sent: gave up after 2 attempts (peer down)']);
+  expect(given).toEqual(['f1: gave up after 2 attempts (peer down)']);
   expect(await queue.count()).toBe(0);
 });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Claims } from './claim';
-import { backoffSeconds } from './jobs';
+import { backoffSeconds, eachLimited, gaveUpAfter } from './jobs';
 import type { Logger } from './logger';
 import type { Queue, QueuedMessage } from './queue';
 
@@ -8,7 +8,7 @@ import type { Queue, QueuedMessage } from './queue';
 export interface DrainHandlers<T> {
   /** Handles one message; must be idempotent (after a crash a message is handled again). */
   handle: (message: T) => Promise<void>;
-  /** The message is given up (e.g. recorded as failed where a person sees it); then removed. */
+  /** The message is given up (e.g. recorded as failed where a person sees it); then removed. `reason`: "gave up after …". */
   giveUp: (message: T, reason: string) => Promise<void>;
   /** No use trying again (a coded answer of a peer, attempts used up): `giveUp` at once. */
   isFinal: (err: unknown, attempts: number) => boolean;
@@ -100,14 +100,10 @@ export class QueueDrain<T extends QueuedMessage> {
   /** Handles the messages, `atATime` at once, none started after `deadline`; the ids done with. */
   private async handleAll(messages: T[], deadline: number): Promise<string[]> {
     const done: string[] = [];
-    let next = 0;
-    const lane = async () => {
-      while (next < messages.length && Date.now() < deadline && !this.stopped) {
-        const m = messages[next++];
-        if (await this.handleOne(m)) done.push(m._id);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.opts.atATime, messages.length) }, lane));
+    await eachLimited(messages, this.opts.atATime, async (m) => {
+      if (Date.now() >= deadline || this.stopped) return;
+      if (await this.handleOne(m)) done.push(m._id);
+    });
     return done;
   }
 
@@ -121,7 +117,7 @@ export class QueueDrain<T extends QueuedMessage> {
       if (this.handlers.isFinal(err, attempts)) {
         this.log.error({ queue: this.queue.name, id: m._id, attempts, err: message }, 'queued message gave up');
         try {
-          await this.handlers.giveUp(m, `Not sent: gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} (${message})`);
+          await this.handlers.giveUp(m, gaveUpAfter(attempts, message));
           return true;
         } catch (failErr) {
           this.log.error({ queue: this.queue.name, id: m._id, err: (failErr as Error).message }, 'gave up, failure not recorded; retrying later');

@@ -33,7 +33,7 @@ export class Directory {
   /** Contacts asked for by jobs running at the same time go to patients in one call. */
   private readonly contacts: Coalescer<{ id: string; requestId: string }, PatientContact | null>;
   /** Likewise appointments: one read for those asked for meanwhile. */
-  private readonly appointmentReads: Coalescer<Types.ObjectId, AppointmentDoc | null>;
+  private readonly appointmentReads: Coalescer<string, AppointmentDoc | null>;
 
   constructor(
     conn: Connection,
@@ -45,14 +45,13 @@ export class Directory {
       this.client.entities<PatientContact>('patients', 'Patient', keys.map((k) => k.id), PATIENT_CONTACT, batchRequestId(keys.map((k) => k.requestId))),
     );
     this.appointmentReads = new Coalescer(async (ids) => {
-      const found = await this.appointmentsCol.find({ _id: { $in: ids } }).toArray();
-      const byId = new Map(found.map((a) => [String(a._id), a]));
-      return ids.map((id) => byId.get(String(id)) ?? null);
+      const byId = await this.appointments(ids);
+      return ids.map((id) => byId.get(id) ?? null);
     });
   }
 
   appointment(id: string): Promise<AppointmentDoc | null> {
-    return Types.ObjectId.isValid(id) ? this.appointmentReads.load(new Types.ObjectId(id)) : Promise.resolve(null);
+    return Types.ObjectId.isValid(id) ? this.appointmentReads.load(String(new Types.ObjectId(id))) : Promise.resolve(null);
   }
 
   /** Many appointments by id in one index-served read (due reminders). */

@@ -1,6 +1,6 @@
 import type { Agenda, Job } from 'agenda';
 import type { Config } from '../../platform/config';
-import { backoffSeconds, removeDone } from '../../platform/jobs';
+import { backoffSeconds, eachLimited, gaveUpAfter, removeDone } from '../../platform/jobs';
 import { NOTIFY_APPOINTMENT_EVENT, NOTIFY_LOW_STOCK } from '../../platform/jobNames';
 import type { Logger } from '../../platform/logger';
 import type { AppointmentDoc } from '../appointments/model';
@@ -86,7 +86,7 @@ function retrying(log: Logger, body: (data: Data) => Promise<void>, giveUp: (dat
       }
       log.error({ job: job.attrs.name, attempt, err: message }, 'job gave up');
       try {
-        await giveUp(data, `Not sent: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (${message})`);
+        await giveUp(data, `Not sent: ${gaveUpAfter(attempt, message)}`);
         await done();
       } catch (failErr) {
         // Not even the failure could be recorded (e.g. the database is away): try it all again later.
@@ -102,15 +102,6 @@ interface Prefetched {
   appointments: Map<string, AppointmentDoc>;
   patients: Map<string, PatientContact>;
   doctors: Map<string, DoctorCard>;
-}
-
-/** Runs `work` on every item, at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 const KIND_OF_EVENT: Record<string, { kind: Kind; render: (f: t.VisitFacts) => string }> = {
@@ -351,7 +342,7 @@ export class NotificationJobs {
       if (isFinalAnswer(err) || Date.now() - r.dueAt.getTime() > REMINDER_GIVE_UP_MS) {
         this.log.error({ appointmentId: r._id, attempts, err: message }, 'reminder gave up');
         try {
-          await this.reminderFailed(d, `Not sent: gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} (${message})`);
+          await this.reminderFailed(d, `Not sent: ${gaveUpAfter(attempts, message)}`);
           await this.reminders.done(r);
           return true;
         } catch (failErr) {

@@ -27,7 +27,7 @@ export function appointmentNotices(conn: Connection, cfg: Config, jobs: Notifica
     new Claims(claimsModel(conn, 'claims')),
     {
       handle: (n) => jobs.appointmentEvent(dataOf(n), sender),
-      giveUp: (n, reason) => jobs.appointmentEventFailed(dataOf(n), reason),
+      giveUp: (n, reason) => jobs.appointmentEventFailed(dataOf(n), `Not sent: ${reason}`),
       isFinal: (err, attempts) => isFinalAnswer(err) || attempts >= MAX_JOB_ATTEMPTS,
       // Another worker holds the message: no use trying before its claim ends.
       retryAt: (err) => (err instanceof RetryLater ? err.retryAt : undefined),
