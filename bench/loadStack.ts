@@ -10,6 +10,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
+import { exitWithParent } from '../platform/processExit';
 import { loadConfig, type Config } from '../platform/config';
 import { randomSecret } from '../scripts/secrets';
 import { SUBGRAPHS, subgraphUrlEnv, type SubgraphName } from '../platform/services';
@@ -95,6 +96,8 @@ interface Launch {
   command: string;
   args: string[];
   env: NodeJS.ProcessEnv;
+  /** 'pipe' for a child that stops when this process is gone (platform/processExit.ts exitWithParent). */
+  stdin?: 'pipe';
 }
 
 /** A child that ran this long before exiting is started again after the shortest pause (as `npm start`). */
@@ -169,8 +172,8 @@ export class ManagedProcess {
     const logFile = path.join(this.logDir, `${this.name}.${this.incarnation}.log`);
     this.logFiles.push(logFile);
     const fd = openSync(logFile, 'a');
-    const { command, args, env } = this.launch();
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+    const { command, args, env, stdin } = this.launch();
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: [stdin ?? 'ignore', fd, fd] });
     closeSync(fd);
     this.child = child;
     this.expectingExit = false;
@@ -307,7 +310,8 @@ export class Stack {
         command: this.bin,
         // BENCH_FERRETDB_PPROF=127.0.0.1:6060 serves Go's profiler (go tool pprof http://…/debug/pprof/profile).
         args: [...ferretDbArgs(this.dbPort, this.dataDir), ...(process.env.BENCH_FERRETDB_PPROF ? ['-pprof-addr', process.env.BENCH_FERRETDB_PPROF] : [])],
-        env: process.env,
+        env: { ...process.env, ...exitWithParent().env },
+        stdin: exitWithParent().stdin,
       }),
       this.logDir,
       this.events,
@@ -350,10 +354,13 @@ export class Stack {
     // BENCH_NODE_PROF=appointments,router writes V8 CPU profiles of those processes into <run folder>/prof (with --keep).
     const name = path.basename(entry === 'router/index.ts' ? 'router' : path.dirname(entry));
     const prof = (process.env.BENCH_NODE_PROF ?? '').split(',').includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.logDir, '..', 'prof')}`] : [];
+    // A benchmark stopped hard (Ctrl-C twice, SIGKILL) leaves no services behind.
+    const watch = exitWithParent();
     return {
       command: process.execPath,
       args: [...prof, '--import', 'tsx', path.join(ROOT, entry)],
-      env: { ...process.env, ...this.environment(), PORT: String(port) },
+      env: { ...process.env, ...this.environment(), PORT: String(port), ...watch.env },
+      stdin: watch.stdin,
     };
   }
 

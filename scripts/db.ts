@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { NO_DATABASE_HELP } from '../platform/db';
+import { exitWithParent } from '../platform/processExit';
 import { DEFAULT_PORTS } from '../platform/services';
 import { OVERLAY_FILES, preparePatchedFerretDb } from './ferretdb/patch';
 
@@ -20,6 +21,8 @@ export interface Database {
   kill(): Promise<void>;
   /** Settles when the embedded server's process has ended, for whatever reason (never for an external one). */
   exited: Promise<void>;
+  /** The embedded server's process id (none for an external server). */
+  pid?: number;
 }
 
 function newestSource(): number {
@@ -106,7 +109,9 @@ export async function startDatabase(opts: { dataDir?: string; port?: number; log
   const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const port = opts.port ?? DEFAULT_PORTS.db;
   mkdirSync(dataDir, { recursive: true });
-  const child = spawn(bin, ferretDbArgs(port, dataDir), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Stops by itself when this process is gone, however it ended (a killed test runner or npm start).
+  const watch = exitWithParent();
+  const child = spawn(bin, ferretDbArgs(port, dataDir), { env: { ...process.env, ...watch.env }, stdio: [watch.stdin, 'pipe', 'pipe'] });
   let uri: string;
   try {
     uri = await waitForListening(child);
@@ -119,6 +124,7 @@ export async function startDatabase(opts: { dataDir?: string; port?: number; log
     uri,
     external: false,
     exited,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

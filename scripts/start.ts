@@ -5,6 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_PORTS, SUBGRAPHS, subgraphUrlEnv, urlHost } from '../platform/services';
 import { startDatabase, type Database } from './db';
 import { restartDelayMs, Supervised } from './supervise';
+import { exitWithParent } from '../platform/processExit';
 import { loadConfig, seedDemoWanted } from '../platform/config';
 import { consoleLogFormat, prettyLogLine } from './logFormat';
 import { seedDemoData } from './seed';
@@ -41,12 +42,14 @@ function relayLines(from: Readable | null, to: Writable, service: string): void 
 }
 
 function run(name: string, entry: string, env: NodeJS.ProcessEnv): void {
+  // If npm start itself is killed (SIGKILL leaves it no time to stop them), its children stop too.
+  const watch = exitWithParent();
   children.push(
     new Supervised({
       name,
       command: process.execPath,
       args: ['--import', 'tsx', path.join(ROOT, entry)],
-      spawn: { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', PRETTY ? 'pipe' : 'inherit', PRETTY ? 'pipe' : 'inherit'] },
+      spawn: { cwd: ROOT, env: { ...process.env, ...env, ...watch.env }, stdio: [watch.stdin, PRETTY ? 'pipe' : 'inherit', PRETTY ? 'pipe' : 'inherit'] },
       stableMs: STABLE_MS,
       onSpawn: PRETTY
         ? (proc) => {

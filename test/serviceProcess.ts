@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Config } from '../platform/config';
+import { exitWithParent } from '../platform/processExit';
 import { subgraphUrlEnv, type SubgraphName } from '../platform/services';
 import type { RunningSubgraph } from '../platform/subgraph';
 
@@ -17,9 +18,11 @@ export interface ServiceProcess {
 }
 
 function spawnEntry(name: ServiceProcess['name'], entry: string, env: Record<string, string>): ServiceProcess {
+  // Stops by itself if this test process dies without stopping it (a killed jest).
+  const watch = exitWithParent();
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', entry)], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...watch.env, ...env },
+    stdio: [watch.stdin, 'pipe', 'inherit'],
   });
   const service: ServiceProcess = { name, proc, lines: [], exited: new Promise<void>((resolve) => proc.once('close', () => resolve())) };
   createInterface({ input: proc.stdout! }).on('line', (line) => {

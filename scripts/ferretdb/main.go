@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	_ "net/http/pprof" // served only with -pprof-addr
@@ -75,6 +76,14 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A parent that sets HEALTHSYNC_EXIT_WITH_PARENT=1 gives us a stdin pipe it never writes to:
+	// its end means the parent is gone (also killed with SIGKILL), and we stop as on SIGTERM.
+	if os.Getenv("HEALTHSYNC_EXIT_WITH_PARENT") == "1" {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			stop()
+		}()
+	}
 
 	synced := make(chan struct{})
 	if *syncEvery > 0 {
