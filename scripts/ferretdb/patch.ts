@@ -18,6 +18,31 @@ import path from 'node:path';
  */
 const MODULE = 'github.com/FerretDB/FerretDB@v1.24.2';
 
+/** The calls in FerretDB's fsql wrappers that run SQL, and what runs them instead (overlay/healthsync_stmtcache.go). */
+const FSQL_CALLS: Array<{ file: string; recv: 'db' | 'tx'; call: string; run: string }> = [
+  { file: 'internal/util/fsql/db.go', recv: 'db', call: 'rows, err := db.sqlDB.QueryContext(ctx, query, args...)', run: 'rows, err := healthsyncQuery(ctx, db.sqlDB, query, args...)' },
+  { file: 'internal/util/fsql/db.go', recv: 'db', call: 'row := db.sqlDB.QueryRowContext(ctx, query, args...)', run: 'row := healthsyncQueryRow(ctx, db.sqlDB, query, args...)' },
+  { file: 'internal/util/fsql/db.go', recv: 'db', call: 'res, err := db.sqlDB.ExecContext(ctx, query, args...)', run: 'res, err := healthsyncExec(ctx, db.sqlDB, query, args...)' },
+  // Queries in a transaction stay as they were (see the overlay); its writes use the kept statements.
+  { file: 'internal/util/fsql/tx.go', recv: 'tx', call: 'rows, err := tx.sqlTx.QueryContext(ctx, query, args...)', run: 'rows, err := tx.sqlTx.QueryContext(ctx, query, args...)' },
+  { file: 'internal/util/fsql/tx.go', recv: 'tx', call: 'row := tx.sqlTx.QueryRowContext(ctx, query, args...)', run: 'row := tx.sqlTx.QueryRowContext(ctx, query, args...)' },
+  { file: 'internal/util/fsql/tx.go', recv: 'tx', call: 'res, err := tx.sqlTx.ExecContext(ctx, query, args...)', run: 'res, err := healthsyncTxExec(ctx, tx.sqlTx, tx.db, query, args...)' },
+];
+
+/** One fsql call with the debug logging around it, as FerretDB 1.24.2 has it, and its replacement. */
+function fsqlCall(file: string, recv: 'db' | 'tx', call: string, run: string): { file: string; original: string; fixed: string } {
+  const result = call.split(' ')[0].replace(',', '');
+  const err = result === 'row' ? 'row.Err()' : 'err';
+  const rowsAffected = result === 'res' ? '\tif res != nil {\n\t\tra, _ := res.RowsAffected()\n\t\tfields = append(fields, slog.Int64("rows", ra))\n\t}\n\n' : '';
+  return {
+    file,
+    original:
+      `\tfields := []any{slog.Any("args", args)}\n\t${recv}.l.With(fields...).DebugContext(ctx, fmt.Sprintf(">>> %s", query))\n\n\t${call}\n\n` +
+      `${rowsAffected}\tfields = append(fields, slog.Duration("time", time.Since(start)), logging.Error(${err}))\n\t${recv}.l.With(fields...).DebugContext(ctx, fmt.Sprintf("<<< %s", query))\n`,
+    fixed: `\t${run}\n\thealthsyncDebug(ctx, ${recv}.l, query, args, start, ${result === 'res' ? 'res' : 'nil'}, ${err})\n`,
+  };
+}
+
 /** Textual edits: file in the module → [original, replacement], each original found exactly once. */
 const EDITS: Array<{ file: string; original: string; fixed: string }> = [
   {
@@ -106,6 +131,46 @@ const EDITS: Array<{ file: string; original: string; fixed: string }> = [
 	}
 ` };
   }),
+  // Statements prepared once per database and kept (overlay/healthsync_stmtcache.go), and the
+  // debug log record of each statement built only when debug logging is on.
+  ...FSQL_CALLS.map(({ file, recv, call, run }) => fsqlCall(file, recv, call, run)),
+  {
+    file: 'internal/util/fsql/db.go',
+    original: `func (db *DB) Close() error {
+	resource.Untrack(db, db.token)
+`,
+    fixed: `func (db *DB) Close() error {
+	resource.Untrack(db, db.token)
+	healthsyncForget(db.sqlDB)
+`,
+  },
+  {
+    file: 'internal/util/fsql/db.go',
+    original: `	tx := wrapTx(sqlTx, db.l)
+`,
+    fixed: `	tx := wrapTx(sqlTx, db.l)
+	tx.db = db.sqlDB
+`,
+  },
+  {
+    file: 'internal/util/fsql/tx.go',
+    original: `	sqlTx *sql.Tx
+`,
+    fixed: `	sqlTx *sql.Tx
+	db    *sql.DB // its database's kept statements
+`,
+  },
+  // What the edits above leave unused.
+  ...['db.go', 'tx.go'].map((f) => ({ file: `internal/util/fsql/${f}`, original: `	"database/sql"
+	"fmt"
+`, fixed: `	"database/sql"
+` })),
+  {
+    file: 'internal/util/fsql/tx.go',
+    original: `	"github.com/FerretDB/FerretDB/internal/util/logging"
+`,
+    fixed: ``,
+  },
 ];
 
 /** Files added to FerretDB's packages (scripts/ferretdb/overlay/<name> → <package dir>/<name>). */
@@ -116,6 +181,9 @@ const OVERLAYS: Record<string, string> = {
   'healthsync_sjson_marshal.go': 'internal/handler/sjson',
   // Its test, run by hand: cd .tools/ferretdb-patched/FerretDB && go test ./internal/handler/sjson/
   'healthsync_sjson_test.go': 'internal/handler/sjson',
+  'healthsync_stmtcache.go': 'internal/util/fsql',
+  // Its test, run by hand against the upgraded SQLite driver: cd scripts/ferretdb && go test -modfile=../../.tools/ferretdb-patched/go.mod github.com/FerretDB/FerretDB/internal/util/fsql -run Healthsync
+  'healthsync_stmtcache_test.go': 'internal/util/fsql',
 };
 export const OVERLAY_FILES = Object.keys(OVERLAYS);
 
