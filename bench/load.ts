@@ -43,6 +43,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { GraphClient } from './loadClient';
+import { referenceWorkMs } from './referenceWork';
 import { Stack } from './loadStack';
 import { contention, dayView, faults, idle, noFaults, noFaultsConfirmed, reminders, scale, StepOut, type Check, type LoadOptions, type Run } from './loadSteps';
 import { People, Stores } from './loadWorld';
@@ -274,7 +275,8 @@ async function main(): Promise<void> {
   const prefix = `load_${randomBytes(3).toString('hex')}`;
   const budget = args.only.reduce((a, s) => a + stepBudgetSeconds(s, opts), 0);
   console.log(`bench:load — steps ${args.only.join(', ')}; DB_PREFIX ${prefix}; run folder ${runDir}; time budget of the steps ${Math.round(budget / 60)} min`);
-  console.log(`machine: ${machine()}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const reference = referenceWorkMs();
+  console.log(`machine: ${machine()}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; reference workload ${reference} ms (lower is faster)`);
 
   // RATE_LIMIT_PER_MINUTE: 600 a minute per user would cap the super admin at 10 requests/s.
   const extraEnv = { RATE_LIMIT_PER_MINUTE: '1000000' };
@@ -413,7 +415,7 @@ async function main(): Promise<void> {
     `#### Run ${runId}`,
     '',
     `- Command: \`npm run bench:load${args.argv.length ? ` -- ${args.argv.join(' ')}` : ''}\` (steps: ${args.only.join(', ')})`,
-    `- Machine: ${machine()}`,
+    `- Machine: ${machine()}; speed now: a fixed reference workload took ${reference} ms before the stack started (best of five, lower is faster; \`referenceWorkMs\` in bench/load.ts: compare runs only when these agree)`,
     `- CPU: shared with other engineers' test runs; 1-minute load average ${la(load)}`,
     `- Code: ${checkout()}`,
     `- Stack: ${startLine || 'did not start'}; FerretDB 1.24 (SQLite backend, scripts/ferretdb), NODE_ENV=development, LOG_LEVEL=info (logs to files), the development secrets, every other setting at its default except RATE_LIMIT_PER_MINUTE=1000000 (600 a minute per user would cap the one benchmark user at 10 requests/s)`,
