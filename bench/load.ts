@@ -28,7 +28,9 @@
  * own is started again and reported); it runs beside `npm start` or `npm test`. All traffic
  * goes to 127.0.0.1. Every process it started is stopped at the end, also on failure or Ctrl-C.
  * The results replace this benchmark's own steps in the "## Load and faults" section of
- * bench/RESULTS.md (other sections, and steps not run this time, are kept).
+ * bench/RESULTS.md (other sections, and steps not run this time, are kept). Each run first times a
+ * fixed reference workload (bench/referenceWork.ts, also `npx tsx bench/referenceWork.ts`): this
+ * shared VM's speed drifts by ±20 % and more between hours, so compare runs whose figures agree.
  *
  * Options: --only=<steps> · --results=<file> (bench/RESULTS.md) · --no-results (print only) ·
  * --keep (keep the run folder: data and every process's log) · --idle-seconds=60 · --bookings=500 ·
