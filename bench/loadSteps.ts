@@ -286,6 +286,7 @@ export async function idle(run: Run, out: StepOut, label: string, signal: AbortS
   }
   const procs = run.stack.all().filter((p) => p.running && p.pid !== null);
   const first = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid!) ?? 0]));
+  const commandsBefore = run.stack.commands?.counter.snapshot();
   const dbPid = run.stack.db.pid!;
   const slices: number[] = [];
   const t0 = performance.now();
@@ -315,6 +316,7 @@ export async function idle(run: Run, out: StepOut, label: string, signal: AbortS
   out.line(`| all of the stack | ${rows.reduce((a, r) => a + r.pct, 0).toFixed(1)} | |`);
   out.line();
   out.line(`Database CPU per 10 s slice: ${slices.map((s) => s.toFixed(1)).join(', ')} %.`);
+  if (commandsBefore) out.line(`Database commands per second meanwhile (BENCH_DB_COUNT=1): ${idleCommandsLine(run, commandsBefore, seconds)}.`);
   out.line(`Collections of \`${run.cfg.DB_PREFIX}_*\` with 100 documents or more, counted after the window: ${await bigCollections(run).catch((err: Error) => `(not readable: ${err.message})`)}.`);
   out.line();
   out.check(`database CPU at idle, ${label}`, '≤ 5 % of one core', `${dbRow.pct.toFixed(1)} %`, dbRow.pct <= 5);
@@ -425,6 +427,15 @@ function commandsLine(run: Run, before: Map<string, number>, sent: number): stri
   const total = rows.reduce((a, [, v]) => a + v, 0);
   const per = (v: number) => (v / Math.max(1, sent)).toFixed(2);
   return `**${per(total)} per booking**; by database and command: ${rows.map(([k, v]) => `${k} ${per(v)}`).join(', ')}`;
+}
+
+/** Commands counted since `before`, per second over `seconds`, by database and command, the most frequent first. */
+function idleCommandsLine(run: Run, before: Map<string, number>, seconds: number): string {
+  const rows = difference(run.stack.commands!.counter.snapshot(), before)
+    .map(([k, v]): [string, number] => [k.replace(`${run.cfg.DB_PREFIX}_`, ''), v / seconds])
+    .sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((a, [, v]) => a + v, 0);
+  return `**${total.toFixed(1)}/s**; ${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`;
 }
 
 async function commandsPerBooking(run: Run, out: StepOut, before: Map<string, number>, ids: string[], sent: number, signal: AbortSignal): Promise<void> {
