@@ -53,6 +53,7 @@ interface Member {
   /** `_id` of the last event handed to this subscription: a later one only, each at most once. */
   lastSeq: number;
   counts: { delivered: number; skipped: number; droppedEvents: number };
+  /** When it subscribed (ms): events published before are not its own. */
   started: number;
 }
 
@@ -201,7 +202,9 @@ export class LiveFanout {
     const entityId = group.plan.entityIdFor(event.data);
     const variables = entityId === null ? null : group.plan.variablesFor(event.data);
     if (entityId === null || !variables) return;
-    const recipients = [...group.members].filter((m) => event._id > m.lastSeq && !m.stream.isEnded);
+    // Only events published since the subscription started: the stream's position when it joined
+    // may be up to a poll behind (once a second while the router had no subscription).
+    const recipients = [...group.members].filter((m) => event._id > m.lastSeq && event.at.getTime() >= m.started && !m.stream.isEnded);
     const first = recipients[0];
     if (!first) return;
     if (!group.field.mayConcern(event.data, first.op.context.identity)) {
