@@ -306,13 +306,16 @@ export class Stack {
     this.uri = `mongodb://127.0.0.1:${commands?.port ?? dbPort}/`;
     this.db = new ManagedProcess(
       'ferretdb',
-      () => ({
-        command: this.bin,
-        // BENCH_FERRETDB_PPROF=127.0.0.1:6060 serves Go's profiler (go tool pprof http://…/debug/pprof/profile).
-        args: [...ferretDbArgs(this.dbPort, this.dataDir), ...(process.env.BENCH_FERRETDB_PPROF ? ['-pprof-addr', process.env.BENCH_FERRETDB_PPROF] : [])],
-        env: { ...process.env, ...exitWithParent().env },
-        stdin: exitWithParent().stdin,
-      }),
+      () => {
+        const watch = exitWithParent();
+        return {
+          command: this.bin,
+          // BENCH_FERRETDB_PPROF=127.0.0.1:6060 serves Go's profiler (go tool pprof http://…/debug/pprof/profile).
+          args: [...ferretDbArgs(this.dbPort, this.dataDir), ...(process.env.BENCH_FERRETDB_PPROF ? ['-pprof-addr', process.env.BENCH_FERRETDB_PPROF] : [])],
+          env: { ...process.env, ...watch.env },
+          stdin: watch.stdin,
+        };
+      },
       this.logDir,
       this.events,
       { port: dbPort },

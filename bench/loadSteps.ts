@@ -423,16 +423,21 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
  */
 /** Commands counted since `before`, per booking sent: the total and by database and command. */
 function commandsLine(run: Run, before: Map<string, number>, sent: number): string {
-  const rows = difference(run.stack.commands!.counter.snapshot(), before).map(([k, v]): [string, number] => [k.replace(`${run.cfg.DB_PREFIX}_`, ''), v]);
+  const rows = countedSince(run, before);
   const total = rows.reduce((a, [, v]) => a + v, 0);
   const per = (v: number) => (v / Math.max(1, sent)).toFixed(2);
   return `**${per(total)} per booking**; by database and command: ${rows.map(([k, v]) => `${k} ${per(v)}`).join(', ')}`;
 }
 
+/** Commands counted since `before` by `<database> <command>`, the run's prefix taken off the database. */
+function countedSince(run: Run, before: Map<string, number>): [string, number][] {
+  return difference(run.stack.commands!.counter.snapshot(), before).map(([k, v]): [string, number] => [k.replace(`${run.cfg.DB_PREFIX}_`, ''), v]);
+}
+
 /** Commands counted since `before`, per second over `seconds`, by database and command, the most frequent first. */
 function idleCommandsLine(run: Run, before: Map<string, number>, seconds: number): string {
-  const rows = difference(run.stack.commands!.counter.snapshot(), before)
-    .map(([k, v]): [string, number] => [k.replace(`${run.cfg.DB_PREFIX}_`, ''), v / seconds])
+  const rows = countedSince(run, before)
+    .map(([k, v]): [string, number] => [k, v / seconds])
     .sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((a, [, v]) => a + v, 0);
   return `**${total.toFixed(1)}/s**; ${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`;

@@ -44,3 +44,20 @@ export function onParentGone(stop: () => void): void {
   process.stdin.on('data', () => undefined);
   process.stdin.resume();
 }
+
+/**
+ * How a service main learns it must stop: SIGTERM, SIGINT, or (started with `exitWithParent`) its
+ * parent gone. Call at start; until `onStop` hands over the service's clean shutdown, a parent that
+ * goes just ends the process.
+ */
+export function stopRequests(): { onStop(shutdown: (reason: string) => void): void } {
+  let stop: (reason: string) => void = () => process.exit(1);
+  onParentGone(() => stop('parent gone'));
+  return {
+    onStop(shutdown) {
+      stop = shutdown;
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+    },
+  };
+}

@@ -25,7 +25,7 @@ import { acceptableRequestId, CLIENT_REQUEST_ID_HEADER } from './requestId';
 import { scalarsFor } from './scalars';
 import { Metrics } from './metrics';
 import { Subscriber } from './pubsub';
-import { exitOnUnhandledRejection, onParentGone } from './processExit';
+import { exitOnUnhandledRejection, stopRequests } from './processExit';
 import { databaseCheck, jobWorkerCheck, liveEventsCheck, readinessHandler } from './readiness';
 import { startTracing, traceRequests } from './tracing';
 import { DEFAULT_PORTS, type SubgraphName } from './services';
@@ -177,9 +177,7 @@ export function runSubgraphMain<TCtx extends SubgraphContext>(def: SubgraphDefin
   const port = process.env.PORT ? Number(process.env.PORT) : undefined;
   exitOnUnhandledRejection(log);
   let stopTracing: (() => Promise<void>) | null = null;
-  // Until it runs, a service whose parent is gone just exits; afterwards it shuts down cleanly.
-  let whenParentGone: () => void = () => process.exit(1);
-  onParentGone(() => whenParentGone());
+  const stops = stopRequests();
   startTracing(def.name)
     .then((stop) => {
       stopTracing = stop;
@@ -199,9 +197,7 @@ export function runSubgraphMain<TCtx extends SubgraphContext>(def: SubgraphDefin
             },
           );
       };
-      process.once('SIGTERM', shutdown);
-      process.once('SIGINT', shutdown);
-      whenParentGone = () => shutdown('parent gone');
+      stops.onStop(shutdown);
     })
     .catch((err: unknown) => {
       log.fatal({ err: (err as Error).message }, 'subgraph failed to start');

@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
-import { exitOnUnhandledRejection, onParentGone } from '../platform/processExit';
+import { exitOnUnhandledRejection, stopRequests } from '../platform/processExit';
 import { startTracing } from '../platform/tracing';
 import { startRouter } from './server';
 
@@ -8,9 +8,7 @@ const cfg = loadConfigOrExit('router');
 const log = createLogger('router', cfg.LOG_LEVEL);
 exitOnUnhandledRejection(log);
 let stopTracing: (() => Promise<void>) | null = null;
-// Until it runs, a router whose parent is gone just exits; afterwards it shuts down cleanly.
-let whenParentGone: () => void = () => process.exit(1);
-onParentGone(() => whenParentGone());
+const stops = stopRequests();
 // Tracing first (platform/tracing.ts: only when OTEL_EXPORTER_OTLP_ENDPOINT is set).
 startTracing('router')
   .then((stop) => {
@@ -28,9 +26,7 @@ startTracing('router')
           () => process.exit(1),
         );
     };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
-    whenParentGone = () => shutdown('parent gone');
+    stops.onStop(shutdown);
   })
   .catch((err: unknown) => {
     log.fatal({ err: (err as Error).message }, 'router failed to start');
