@@ -263,7 +263,7 @@ const BENCH_SECRETS = { INTERNAL_SECRET: randomSecret('INTERNAL_SECRET'), JWT_SE
 export function stackEnvironment(uri: string, prefix: string, urls: Record<string, string>, extra: Record<string, string>): Record<string, string> {
   return {
     NODE_ENV: 'development',
-    LOG_LEVEL: 'info',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     HOST: '127.0.0.1',
     MONGODB_URI: uri,
     DB_PREFIX: prefix,

@@ -685,8 +685,19 @@ export async function dayView(run: Run, out: StepOut, signal: AbortSignal): Prom
         i: { patientId, doctorId: people.doctors[i % DAY_VIEW_DOCTORS], medicationId, dosage: '1 tablet', frequency: 'once daily', startDate: '2026-01-01', refillsAllowed: 1 },
       }, signal), { signal });
   }
+  // The view is timed on a settled stack: the setup's aftermath (the day's confirmations, the
+  // prescriptions' outbox sweep) runs first, as it would long before a clinic opens its day view.
+  const ids = booked.map((a) => String(a._id));
+  const settleStarted = Date.now();
+  const settled = await until(
+    async () => (await sentCount(run, 'APPOINTMENT_CONFIRMED', ids)) >= ids.length && (await stores.prescriptions.countDocuments({ outboxPending: true })) === 0,
+    settleStarted + 120_000,
+    signal,
+    500,
+  );
   const from = day.toISOString();
   const to = new Date(day.getTime() + 86_400_000).toISOString();
+  out.line(`Before timing: waited ${fmt(Date.now() - settleStarted)} for the day's confirmations and the prescriptions' outbox${settled ? '' : ' — **not settled** within 120 s, timed anyway'}.`);
   out.line(
     `The day of ${DAY_VIEW_DOCTORS} doctors: ${n(booked.length)} appointments, ${n(patients.length)} patients each with ${medicationId ? 'an active prescription' : 'no prescription (no medication found)'}; ` +
       `per doctor the shape of test/dayview.e2e.test.ts (appointments of the day → patient name, allergies, active prescriptions → medication name and strength).`,

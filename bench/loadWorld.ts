@@ -148,6 +148,11 @@ export class Stores {
     return this.conn.useDb(dbName(this.cfg, JOBS_DB), { useCache: true }).db!.collection('agendaJobs');
   }
 
+  /** Prescriptions (their outbox flag tells whether the relay has handed their event on). */
+  get prescriptions(): mongo.Collection {
+    return this.conn.useDb(dbName(this.cfg, 'medications'), { useCache: true }).db!.collection('prescriptions');
+  }
+
   /** A scratch collection for the plain insert rate. */
   get scratch(): mongo.Collection {
     return this.conn.useDb(dbName(this.cfg, 'bench_scratch'), { useCache: true }).db!.collection('inserts');
