@@ -1,8 +1,10 @@
 import { Types } from 'mongoose';
 import { dbName } from '../platform/config';
+import { JOBS_DB } from '../platform/jobs';
 import { accountsSubgraph } from '../subgraphs/accounts/index';
 import { appointmentsSubgraph } from '../subgraphs/appointments/index';
 import { doctorsSubgraph } from '../subgraphs/doctors/index';
+import { REMINDERS_DUE_JOB } from '../subgraphs/notifications/jobs';
 import type { NotificationDoc } from '../subgraphs/notifications/model';
 import { dueHourOf, type ReminderDoc } from '../subgraphs/notifications/reminders';
 import { patientsSubgraph } from '../subgraphs/patients/index';
@@ -24,6 +26,7 @@ const gql: TestGraph['gql'] = (q, v) => graph.as(admin, q, v);
 const db = (service: string) => graph.subgraphs.appointments!.conn.useDb(dbName(graph.cfg, service));
 const notifications = () => db('notifications').collection<NotificationDoc>('notifications');
 const reminders = () => db('notifications').collection<ReminderDoc>('reminders');
+const dueJob = () => db(JOBS_DB).collection('agendaJobs').findOne({ name: REMINDERS_DUE_JOB });
 
 /** A notifications worker in its own process. */
 const spawnWorker = (env: Record<string, string>) =>
@@ -131,4 +134,30 @@ describe('many reminders due at once', () => {
       await Promise.all([a.exited, b?.exited]);
     }
   }, 600_000);
+});
+
+describe('the due job between its polls', () => {
+  it('runs next when the next reminder falls due, not at its next poll', async () => {
+    // A reminder due in ten minutes, and a worker that polls for due reminders once an hour.
+    const dueAt = new Date(Math.floor((Date.now() + 600_000) / 1000) * 1000);
+    const appointmentId = String(new Types.ObjectId());
+    await reminders().insertOne({ _id: appointmentId, start: new Date(dueAt.getTime() + 86_400_000), zone: 'UTC', dueAt, dueHour: dueHourOf(dueAt), attempts: 0 });
+    const spawned = new Date();
+    const worker = spawnWorker({ REMINDER_POLL_SECONDS: '3600' });
+    try {
+      // Its first run finds nothing due and sets the next one to the reminder's time.
+      const ranSinceSpawn = async () => {
+        const finished = (await dueJob())?.lastFinishedAt as Date | null | undefined;
+        return finished instanceof Date && finished.getTime() >= spawned.getTime();
+      };
+      await waitFor(ranSinceSpawn, 120_000);
+      const job = await dueJob();
+      expect(job?.nextRunAt).toEqual(dueAt);
+      expect(job?.repeatInterval).toBe('3600 seconds');
+    } finally {
+      worker.proc.kill('SIGKILL');
+      await worker.exited;
+      await reminders().deleteOne({ _id: appointmentId });
+    }
+  }, 300_000);
 });

@@ -13,7 +13,7 @@ import * as t from './templates';
 
 /** The former one-job-per-reminder name: only read (and emptied) by the migration at start-up. */
 export const REMINDER_JOB = 'notifications.reminder';
-/** The one recurring job that sends due reminders in batches (every REMINDER_POLL_SECONDS). */
+/** The one recurring job that sends due reminders in batches (every REMINDER_POLL_SECONDS, and when the next one falls due or may be retried). */
 export const REMINDERS_DUE_JOB = 'notifications.reminders-due';
 /** A reminder that still fails this long after it fell due is given up (recorded FAILED). */
 export const REMINDER_GIVE_UP_MS = 3_600_000;
@@ -150,6 +150,14 @@ export class NotificationJobs {
       const { handled, left } = await this.remindersDue(0.7 * lease);
       if (handled) log.info({ handled, left, ms: Date.now() - started }, 'due reminders handled');
       if (left) job.attrs.nextRunAt = new Date();
+      else {
+        // Next run when the next reminder falls due or may be retried, if that is before the next poll.
+        const next = await this.reminders.nextReadyAt().catch((err: Error) => {
+          log.warn({ err: err.message }, 'next reminder time not read; polling as usual');
+          return null;
+        });
+        if (next && (!job.attrs.nextRunAt || next.getTime() < job.attrs.nextRunAt.getTime())) job.attrs.nextRunAt = next;
+      }
     });
     await agenda.every(`${this.cfg.REMINDER_POLL_SECONDS} seconds`, REMINDERS_DUE_JOB);
     await this.migrateReminderJobs().catch((err: Error) => log.error({ err: err.message }, 'reminder jobs not migrated; the next start tries again'));

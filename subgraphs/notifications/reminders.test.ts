@@ -53,4 +53,22 @@ describe('pending reminders', () => {
     await store.done({ _id: 'due-now', start: at(30) });
     expect(await col().countDocuments({ _id: 'due-now' })).toBe(0);
   });
+
+  it('names when the next reminder falls due or may be retried, before the end of the next hour, none beyond', async () => {
+    await col().deleteMany({});
+    const now = new Date();
+    const at = (ms: number) => new Date(now.getTime() + ms);
+    const doc = (id: string, dueAt: Date) => store.plan(id, at(30 * HOUR), 'UTC', dueAt, false);
+    expect(await store.nextReadyAt(now)).toBeNull();
+    await doc('past', at(-60_000));
+    await doc('in-3h', at(3 * HOUR));
+    expect(await store.nextReadyAt(now)).toBeNull();
+    await doc('in-50min', at(50 * 60_000));
+    await doc('in-2min', at(2 * 60_000));
+    expect(await store.nextReadyAt(now)).toEqual(at(2 * 60_000));
+    // A due one that failed: ready again at its retry time.
+    const failed = await col().findOne({ _id: 'past' });
+    await store.failed(failed!, 'channel down', at(30_000));
+    expect(await store.nextReadyAt(now)).toEqual(at(30_000));
+  });
 });

@@ -80,6 +80,23 @@ export class ReminderStore {
     return found.filter((r) => r.dueAt.getTime() <= now.getTime()).sort((x, y) => x.dueAt.getTime() - y.dueAt.getTime());
   }
 
+  /**
+   * When the next reminder becomes ready to send, if one does before the end of the next hour: one
+   * falling due (the buckets of the lookback and of the next hour, index-served), or a failed one
+   * whose retry time comes. Null when none does. The due job runs again then instead of at its
+   * next poll, so a reminder starts within a jobs round of falling due, and a retry when it may.
+   */
+  async nextReadyAt(now = new Date()): Promise<Date | null> {
+    const hours = Array.from({ length: DUE_LOOKBACK_HOURS + 2 }, (_v, i) => dueHourOf(new Date(now.getTime() - (i - 1) * HOUR)));
+    const pending = await this.Reminder.find({ dueHour: { $in: hours } }, { dueAt: 1, retryAt: 1 }).lean<Pick<ReminderDoc, 'dueAt' | 'retryAt'>[]>();
+    let next: number | null = null;
+    for (const r of pending) {
+      const ready = Math.max(r.dueAt.getTime(), r.retryAt?.getTime() ?? 0);
+      if (ready > now.getTime() && (next === null || ready < next)) next = ready;
+    }
+    return next === null ? null : new Date(next);
+  }
+
   /** Due reminders older than the buckets `due` looks at (e.g. after days of downtime): a full read, for the 10-minute sweep. */
   async overdue(now = new Date()): Promise<ReminderDoc[]> {
     return this.Reminder.find({ dueAt: { $lt: new Date(now.getTime() - DUE_LOOKBACK_HOURS * HOUR) } })
