@@ -421,12 +421,12 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
  * With BENCH_DB_COUNT=1: the database commands the stack sent for the bookings, from before the
  * first until every confirmation was SENT, per booking, by database and command.
  */
-/** Commands counted since `before`, per booking sent: the total and by database and command. */
-function commandsLine(run: Run, before: Map<string, number>, sent: number): string {
+/** Commands counted since `before`, per booking sent (or other `unit`): the total and by database and command. */
+function commandsLine(run: Run, before: Map<string, number>, sent: number, unit = 'booking'): string {
   const rows = countedSince(run, before);
   const total = rows.reduce((a, [, v]) => a + v, 0);
   const per = (v: number) => (v / Math.max(1, sent)).toFixed(2);
-  return `**${per(total)} per booking**; by database and command: ${rows.map(([k, v]) => `${k} ${per(v)}`).join(', ')}`;
+  return `**${per(total)} per ${unit}**; by database and command: ${rows.map(([k, v]) => `${k} ${per(v)}`).join(', ')}`;
 }
 
 /** Commands counted since `before` by `<database> <command>`, the run's prefix taken off the database. */
@@ -739,9 +739,11 @@ export async function dayView(run: Run, out: StepOut, signal: AbortSignal): Prom
   };
   const stats = (r: { times: number[]; p50: number }) =>
     `**p50 ${fmt(r.p50)}**, p95 ${fmt(percentile(r.times, 95))}, min ${fmt(Math.min(...r.times))}, max ${fmt(Math.max(...r.times))}`;
+  const commandsBefore = run.stack.commands?.counter.snapshot();
   const whole = oneQuery ? await timed(inOneQuery, opts.dayViewRuns) : null;
   if (whole) {
     out.line(`In one query (\`doctors(specialty:, first: ${DAY_VIEW_DOCTORS})\` with that selection), one client: 2 warm-up views, then ${whole.times.length} timed one after the other. Answer: ${whole.shape}. ${stats(whole)}.`);
+    if (commandsBefore) out.line(`Database commands (BENCH_DB_COUNT=1, counted by a proxy in front of the database; includes background polling): ${commandsLine(run, commandsBefore, whole.times.length + 2, 'view')}.`);
   }
   // For comparison (fewer runs when the one query was timed): one query per doctor, at most 6 in
   // flight (a browser's connections per host); one view = all 50 answered.

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Model } from 'mongoose';
 import { badInput } from '../../platform/errors';
+import { WHOLE_ANSWER_BATCH } from '../../platform/loaders';
 import { MAX_SLOT_RANGE_DAYS } from '../../platform/schedule';
 import type { AppointmentDoc, AppointmentStatus } from './model';
 import type { Context as ServiceContext } from './service';
@@ -51,7 +52,9 @@ export function doctorDaysLoader(model: Model<AppointmentDoc>): DoctorDaysLoader
           const { from, to, status } = group[0];
           const doctorIds = [...new Set(group.map((k) => k.doctorId))];
           const docs = await model
-            .find({ doctorId: doctorIds.length === 1 ? doctorIds[0] : { $in: doctorIds }, start: { $gte: from, $lt: to }, ...(status ? { status } : {}) }, NOT_LISTED)
+            .find({ doctorId: doctorIds.length === 1 ? doctorIds[0] : { $in: doctorIds }, start: { $gte: from, $lt: to }, ...(status ? { status } : {}) }, NOT_LISTED, {
+              batchSize: WHOLE_ANSWER_BATCH,
+            })
             .sort({ start: 1, _id: 1 })
             .lean<AppointmentDoc[]>();
           for (const id of doctorIds) found.set(`${id}|${range}`, []);

@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { badInput, conflict, notFound } from '../../platform/errors';
 import type { Identity } from '../../platform/identity';
 import { newOutbox, outboxEvent } from '../../platform/outbox';
+import { WHOLE_ANSWER_BATCH } from '../../platform/loaders';
 import { paginate, type Connection } from '../../platform/pagination';
 import type { PrescribeInput, PrescriptionStatus } from './__generated__/resolvers-types';
 import type { ClinicDirectory } from './directory';
@@ -62,7 +63,11 @@ export class Prescriptions {
   /** Every prescription of these patients, newest first, in one query. */
   async ofPatients(patientIds: readonly string[]): Promise<PrescriptionDoc[][]> {
     // Without the outbox (events already handed on), which Patient.prescriptions never shows.
-    const docs = await this.models.Prescription.find({ patientId: { $in: [...patientIds] } }, { outbox: 0, outboxSeq: 0, outboxHandled: 0, outboxPending: 0, __v: 0 })
+    const docs = await this.models.Prescription.find(
+      { patientId: { $in: [...patientIds] } },
+      { outbox: 0, outboxSeq: 0, outboxHandled: 0, outboxPending: 0, __v: 0 },
+      { batchSize: WHOLE_ANSWER_BATCH },
+    )
       .sort({ _id: -1 })
       .lean<PrescriptionDoc[]>();
     // Grouped in one pass (500 patients × their prescriptions was a filter of the whole list each).

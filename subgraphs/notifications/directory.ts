@@ -2,6 +2,7 @@ import type { Connection, mongo } from 'mongoose';
 import { Types } from 'mongoose';
 import type { Config } from '../../platform/config';
 import { batchRequestId, Coalescer } from '../../platform/coalesce';
+import { WHOLE_ANSWER_BATCH } from '../../platform/loaders';
 import { ServiceClient } from '../../platform/serviceClient';
 import { appointmentsCollection, type AppointmentDoc } from '../appointments/model';
 
@@ -57,7 +58,7 @@ export class Directory {
   /** Many appointments by id in one index-served read (due reminders). */
   async appointments(ids: string[]): Promise<Map<string, AppointmentDoc>> {
     const valid = ids.filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
-    const found = valid.length ? await this.appointmentsCol.find({ _id: { $in: valid } }).toArray() : [];
+    const found = valid.length ? await this.appointmentsCol.find({ _id: { $in: valid } }, { batchSize: WHOLE_ANSWER_BATCH }).toArray() : [];
     return new Map(found.map((a) => [String(a._id), a]));
   }
 

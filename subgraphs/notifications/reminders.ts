@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from '../../platform/errors';
+import { WHOLE_ANSWER_BATCH } from '../../platform/loaders';
 
 /**
  * Pending appointment reminders, one document per appointment (`_id` = the appointment id), in the
@@ -76,7 +77,7 @@ export class ReminderStore {
   /** Reminders due at `now` whose dueAt lies in the last DUE_LOOKBACK_HOURS (index-served), oldest first. */
   async due(now = new Date()): Promise<ReminderDoc[]> {
     const hours = Array.from({ length: DUE_LOOKBACK_HOURS + 1 }, (_v, i) => dueHourOf(new Date(now.getTime() - i * HOUR)));
-    const found = await this.Reminder.find({ dueHour: { $in: hours } }).lean<ReminderDoc[]>();
+    const found = await this.Reminder.find({ dueHour: { $in: hours } }, null, { batchSize: WHOLE_ANSWER_BATCH }).lean<ReminderDoc[]>();
     return found.filter((r) => r.dueAt.getTime() <= now.getTime()).sort((x, y) => x.dueAt.getTime() - y.dueAt.getTime());
   }
 
@@ -88,7 +89,7 @@ export class ReminderStore {
    */
   async nextReadyAt(now = new Date()): Promise<Date | null> {
     const hours = Array.from({ length: DUE_LOOKBACK_HOURS + 2 }, (_v, i) => dueHourOf(new Date(now.getTime() - (i - 1) * HOUR)));
-    const pending = await this.Reminder.find({ dueHour: { $in: hours } }, { dueAt: 1, retryAt: 1 }).lean<Pick<ReminderDoc, 'dueAt' | 'retryAt'>[]>();
+    const pending = await this.Reminder.find({ dueHour: { $in: hours } }, { dueAt: 1, retryAt: 1 }, { batchSize: WHOLE_ANSWER_BATCH }).lean<Pick<ReminderDoc, 'dueAt' | 'retryAt'>[]>();
     let next: number | null = null;
     for (const r of pending) {
       const ready = Math.max(r.dueAt.getTime(), r.retryAt?.getTime() ?? 0);

@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import type { SubgraphContext } from '../../platform/context';
 import type { Identity } from '../../platform/identity';
 import { badInput, isDuplicateKey, notFound } from '../../platform/errors';
-import { byIdLoader } from '../../platform/loaders';
+import { byIdLoader, WHOLE_ANSWER_BATCH } from '../../platform/loaders';
 import { escapeRegex, paginate, type Connection } from '../../platform/pagination';
 import { assertNotCleared, assertPastDate, assertPastInstant, assertPhone } from '../../platform/validation';
 import type {
@@ -48,7 +48,7 @@ export class PatientService {
     return {
       patient: byIdLoader(this.models.Patient),
       patientsOfDoctor: new DataLoader(async (doctorIds) => {
-        const rows = await this.models.CareRelation.find({ doctorId: { $in: doctorIds } }, { patientId: 1, doctorId: 1 }).lean();
+        const rows = await this.models.CareRelation.find({ doctorId: { $in: doctorIds } }, { patientId: 1, doctorId: 1 }, { batchSize: WHOLE_ANSWER_BATCH }).lean();
         return doctorIds.map((d) => new Set(rows.filter((r) => r.doctorId === d).map((r) => r.patientId)));
       }),
       treats: new DataLoader<CarePair, boolean, string>(
@@ -57,7 +57,7 @@ export class PatientService {
           for (const p of pairs) byDoctor.set(p.doctorId, [...(byDoctor.get(p.doctorId) ?? []), p.patientId]);
           // One lookup per doctor (a request has one, mostly), on the {doctorId, patientId} index.
           const found = await Promise.all(
-            [...byDoctor].map(([doctorId, patientIds]) => this.models.CareRelation.find({ doctorId, patientId: { $in: patientIds } }, { patientId: 1, doctorId: 1 }).lean()),
+            [...byDoctor].map(([doctorId, patientIds]) => this.models.CareRelation.find({ doctorId, patientId: { $in: patientIds } }, { patientId: 1, doctorId: 1 }, { batchSize: WHOLE_ANSWER_BATCH }).lean()),
           );
           const treated = new Set(found.flat().map((r) => `${r.patientId}|${r.doctorId}`));
           return pairs.map((p) => treated.has(`${p.patientId}|${p.doctorId}`));
