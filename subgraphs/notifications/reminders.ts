@@ -36,6 +36,10 @@ const HOUR = 3_600_000;
 
 export const dueHourOf = (d: Date): string => d.toISOString().slice(0, 13);
 
+/** The hour buckets from DUE_LOOKBACK_HOURS before `now` up to `hoursAhead` after it. */
+const bucketsAround = (now: Date, hoursAhead: number): string[] =>
+  Array.from({ length: DUE_LOOKBACK_HOURS + 1 + hoursAhead }, (_v, i) => dueHourOf(new Date(now.getTime() + (hoursAhead - i) * HOUR)));
+
 const ReminderSchema = new Schema<ReminderDoc>(
   {
     _id: { type: String, required: true },
@@ -76,8 +80,7 @@ export class ReminderStore {
 
   /** Reminders due at `now` whose dueAt lies in the last DUE_LOOKBACK_HOURS (index-served), oldest first. */
   async due(now = new Date()): Promise<ReminderDoc[]> {
-    const hours = Array.from({ length: DUE_LOOKBACK_HOURS + 1 }, (_v, i) => dueHourOf(new Date(now.getTime() - i * HOUR)));
-    const found = await this.Reminder.find({ dueHour: { $in: hours } }, null, { batchSize: WHOLE_ANSWER_BATCH }).lean<ReminderDoc[]>();
+    const found = await this.Reminder.find({ dueHour: { $in: bucketsAround(now, 0) } }, null, { batchSize: WHOLE_ANSWER_BATCH }).lean<ReminderDoc[]>();
     return found.filter((r) => r.dueAt.getTime() <= now.getTime()).sort((x, y) => x.dueAt.getTime() - y.dueAt.getTime());
   }
 
@@ -88,8 +91,7 @@ export class ReminderStore {
    * next poll, so a reminder starts within a jobs round of falling due, and a retry when it may.
    */
   async nextReadyAt(now = new Date()): Promise<Date | null> {
-    const hours = Array.from({ length: DUE_LOOKBACK_HOURS + 2 }, (_v, i) => dueHourOf(new Date(now.getTime() - (i - 1) * HOUR)));
-    const pending = await this.Reminder.find({ dueHour: { $in: hours } }, { dueAt: 1, retryAt: 1 }, { batchSize: WHOLE_ANSWER_BATCH }).lean<Pick<ReminderDoc, 'dueAt' | 'retryAt'>[]>();
+    const pending = await this.Reminder.find({ dueHour: { $in: bucketsAround(now, 1) } }, { dueAt: 1, retryAt: 1 }, { batchSize: WHOLE_ANSWER_BATCH }).lean<Pick<ReminderDoc, 'dueAt' | 'retryAt'>[]>();
     let next: number | null = null;
     for (const r of pending) {
       const ready = Math.max(r.dueAt.getTime(), r.retryAt?.getTime() ?? 0);
