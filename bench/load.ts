@@ -417,7 +417,7 @@ async function main(): Promise<void> {
     `#### Run ${runId}`,
     '',
     `- Command: \`npm run bench:load${args.argv.length ? ` -- ${args.argv.join(' ')}` : ''}\` (steps: ${args.only.join(', ')})`,
-    `- Machine: ${machine()}; speed now: a fixed reference workload took ${reference} ms before the stack started (best of five, lower is faster; \`referenceWorkMs\` in bench/load.ts: compare runs only when these agree)`,
+    `- Machine: ${machine()}; speed now: a fixed reference workload took ${reference} ms before the stack started (best of five, lower is faster; bench/referenceWork.ts: compare runs only when these agree)`,
     `- CPU: shared with other engineers' test runs; 1-minute load average ${la(load)}`,
     `- Code: ${checkout()}`,
     `- Stack: ${startLine || 'did not start'}; FerretDB 1.24 (SQLite backend, scripts/ferretdb), NODE_ENV=development, LOG_LEVEL=info (logs to files), the development secrets, every other setting at its default except RATE_LIMIT_PER_MINUTE=1000000 (600 a minute per user would cap the one benchmark user at 10 requests/s)`,

@@ -417,10 +417,6 @@ export async function noFaults(run: Run, out: StepOut, signal: AbortSignal): Pro
   out.check('every booking acknowledged and stored', `${n(items.length)}`, `${n(acked.length)} acknowledged, ${n(stored)} stored`, acked.length === items.length && stored === items.length);
 }
 
-/**
- * With BENCH_DB_COUNT=1: the database commands the stack sent for the bookings, from before the
- * first until every confirmation was SENT, per booking, by database and command.
- */
 /** Commands counted since `before`, per booking sent (or other `unit`): the total and by database and command. */
 function commandsLine(run: Run, before: Map<string, number>, sent: number, unit = 'booking'): string {
   const rows = countedSince(run, before);
@@ -443,6 +439,10 @@ function idleCommandsLine(run: Run, before: Map<string, number>, seconds: number
   return `**${total.toFixed(1)}/s**; ${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`;
 }
 
+/**
+ * With BENCH_DB_COUNT=1: the database commands the stack sent for the bookings, from before the
+ * first until every confirmation was SENT, per booking, by database and command.
+ */
 async function commandsPerBooking(run: Run, out: StepOut, before: Map<string, number>, ids: string[], sent: number, signal: AbortSignal): Promise<void> {
   await until(async () => (await sentCount(run, 'APPOINTMENT_CONFIRMED', ids)) >= ids.length, Date.now() + 120_000, signal, 250);
   out.line(
