@@ -86,9 +86,19 @@ describe('tracing', () => {
       i: { patientId: patient.data!.registerPatient.id, doctorId, start: slot.start, end: slot.end, reason: 'Check-up' },
     });
     expect(res.errors).toBeUndefined();
+    // Spans reach the exporter in no fixed order: wait until each patients span's callers up to
+    // appointments' handling are there too (a missing one times out, and the test fails).
     const spans = await waitFor(async () => {
       const mine = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
-      return serverSpans(mine, 'router').length && serverSpans(mine, 'appointments').length && serverSpans(mine, 'patients').length ? mine : null;
+      const ids = new Map(mine.map((s) => [s.spanContext().spanId, s]));
+      const [handling] = serverSpans(mine, 'appointments');
+      const reachesHandling = (server: ReadableSpan) => {
+        let span: ReadableSpan | undefined = ids.get(parentOf(server) ?? '');
+        while (span && span !== handling) span = ids.get(parentOf(span) ?? '');
+        return span !== undefined;
+      };
+      const patientCalls = serverSpans(mine, 'patients');
+      return serverSpans(mine, 'router').length && handling && patientCalls.length && patientCalls.every(reachesHandling) ? mine : null;
     });
     const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
     // The router fetched from appointments only; patients (that the patient exists, the care
