@@ -22,23 +22,39 @@ export class OutboxRelay<T extends OutboxFields & { _id: Types.ObjectId }> {
     private readonly handlers: Record<string, EventHandler<T>>,
     private readonly log: Logger,
     private readonly serialize: (docId: string, work: () => Promise<boolean>) => Promise<boolean> = (_id, work) => work(),
+    /** Event types whose hand-on does not depend on the events before them: started at once, beside those. */
+    private readonly independent: ReadonlySet<string> = new Set(),
   ) {}
 
-  /** Hands on the pending events of one document, in order; stops at the first failure. */
+  /**
+   * Hands on the pending events of one document: each after the one before it has been handed on,
+   * except events of `independent` types, which start at once. Events stop at the first failure
+   * (those after it in order are not started); the document counts as handled up to the first
+   * event that failed, so the sweep hands that one and all after it on again (handlers are idempotent).
+   */
   async dispatch(doc: T): Promise<boolean> {
-    const pending = pendingEvents(doc);
-    let handled = doc.outboxHandled ?? 0;
-    for (const event of pending) {
+    let chain: Promise<void> = Promise.resolve();
+    const outcomes = pendingEvents(doc).map((event) => {
       const handler = this.handlers[event.type];
-      try {
+      let started = false;
+      const handOn = async () => {
+        started = true;
         if (handler) await handler(event, doc);
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message, event: event.type, docId: String(doc._id) }, 'outbox event not handed on yet');
-        break;
-      }
-      handled++;
-    }
-    if (handled > (doc.outboxHandled ?? 0)) await markHandled(this.model, doc._id, handled);
+      };
+      const done = this.independent.has(event.type) ? handOn() : (chain = chain.then(handOn));
+      return done.then(
+        () => true,
+        (err: Error) => {
+          // An event not started because one before it failed is not a failure of its own.
+          if (started) this.log.warn({ err: err.message, event: event.type, docId: String(doc._id) }, 'outbox event not handed on yet');
+          return false;
+        },
+      );
+    });
+    const ok = await Promise.all(outcomes);
+    const handledNow = ok.indexOf(false) === -1 ? ok.length : ok.indexOf(false);
+    const handled = (doc.outboxHandled ?? 0) + handledNow;
+    if (handledNow > 0) await markHandled(this.model, doc._id, handled);
     return handled === doc.outboxSeq;
   }
 
@@ -73,10 +89,13 @@ export class OutboxRelay<T extends OutboxFields & { _id: Types.ObjectId }> {
   }
 }
 
-/** Several handlers for one event type, run one after the other (each idempotent, so a retry may repeat all). */
-export function inOrder<T>(...handlers: EventHandler<T>[]): EventHandler<T> {
+/**
+ * Several handlers for one event type that do not depend on each other, run at the same time; the
+ * event is handed on when all are (each idempotent, so a retry may repeat all).
+ */
+export function allOf<T>(...handlers: EventHandler<T>[]): EventHandler<T> {
   return async (event, doc) => {
-    for (const handler of handlers) await handler(event, doc);
+    await Promise.all(handlers.map((handler) => handler(event, doc)));
   };
 }
 

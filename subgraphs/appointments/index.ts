@@ -9,7 +9,7 @@ import { runSubgraphMain, type SubgraphDefinition } from '../../platform/subgrap
 import { access } from './access';
 import { Directory } from './directory';
 import { startAgenda, stopAgenda } from '../../platform/jobs';
-import { inOrder, OutboxRelay, type EventHandler } from '../../platform/outboxRelay';
+import { allOf, OutboxRelay, type EventHandler } from '../../platform/outboxRelay';
 import { Queue } from '../../platform/queue';
 import { ANALYTICS_APPOINTMENT_CHANGES, appointmentChange, NOTIFY_APPOINTMENT_EVENTS, type AppointmentChange, type AppointmentNotice } from '../../platform/jobNames';
 import { APPOINTMENT_IMPORTED, appointmentClaimKey, createAppointmentModels, observationOf, type AppointmentDoc } from './model';
@@ -53,7 +53,7 @@ export const appointmentsSubgraph: SubgraphDefinition<Context> = {
     // Every change is counted by analytics: its queue keeps the changes while analytics is down.
     const analyticsQueue = Queue.open<AppointmentChange>(conn, cfg, ANALYTICS_APPOINTMENT_CHANGES);
     const toAnalytics: EventHandler<AppointmentDoc> = (_e, doc) => analyticsQueue.push(appointmentChange(observationOf(doc)));
-    const announced = inOrder(toNotifications, toAnalytics);
+    const announced = allOf(toNotifications, toAnalytics);
     const relay = new OutboxRelay<AppointmentDoc>(
       models.Appointment,
       {
@@ -68,6 +68,8 @@ export const appointmentsSubgraph: SubgraphDefinition<Context> = {
       log,
       // The same claim every change of an appointment takes (service.ts).
       (id, work) => claims.withClaim(appointmentClaimKey(id), { leaseMs: 10_000, waitMs: 2_000, busy: () => new Error('appointment busy') }, work),
+      // The doctor's access to the patient does not wait for the notices, nor they for it.
+      new Set(['CARE_RELATION']),
     );
     await relay.schedule(agenda, 'appointments.relay-outbox', cfg.OUTBOX_SWEEP_SECONDS);
     const service = new AppointmentService(models, directory, log, live, relay);
