@@ -83,4 +83,28 @@ describe('exclusive claims with a lease', () => {
     expect(await claims.tryClaim('k-busy', 'holder', 10_000)).toBe(true);
     await expect(claims.withClaim('k-busy', { leaseMs: 1_000, waitMs: 100, busy }, async () => 'ran')).rejects.toThrow('busy');
   });
+
+  it('withClaim with releaseInBackground answers before its release is done, and the release still frees the key', async () => {
+    const original = claims.release.bind(claims);
+    let letGo: () => void = () => undefined;
+    const held = new Promise<void>((r) => (letGo = r));
+    let releasing: Promise<void> | null = null;
+    // The release waits until the test lets it go.
+    const spy = jest.spyOn(claims, 'release').mockImplementation((key, holder) => {
+      releasing = held.then(() => original(key, holder));
+      return releasing;
+    });
+    try {
+      const answer = await claims.withClaim('k-bg', { leaseMs: 10_000, waitMs: 100, busy: () => new Error('busy'), releaseInBackground: true }, async () => 'booked');
+      expect(answer).toBe('booked');
+      expect(releasing).not.toBeNull();
+      // Answered while the key is still held: a newcomer finds it taken.
+      expect(await claims.tryClaim('k-bg', 'newcomer', 10_000)).toBe(false);
+      letGo();
+      await releasing;
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await claims.tryClaim('k-bg', 'newcomer', 10_000)).toBe(true);
+  });
 });

@@ -69,6 +69,13 @@ export interface HoldOptions {
   waitMs: number;
   /** The error to throw when the key stays busy for `waitMs`. */
   busy: () => Error;
+  /**
+   * Give the key up without waiting for it: `withClaim` answers as soon as `work` is done and the
+   * release goes on meanwhile (whoever asks for the key in that moment retries briefly). For claims
+   * whose release need not precede the caller's next step, e.g. a patient's while their booking is
+   * handed on.
+   */
+  releaseInBackground?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,8 +127,8 @@ export class Claims {
 
   /**
    * Runs `work` while holding `key`, retrying briefly (with backoff) while someone else holds
-   * it, and throws `opts.busy()` if it stays busy. Releases the key afterwards. If the release
-   * fails, the lease runs out by itself.
+   * it, and throws `opts.busy()` if it stays busy. Releases the key afterwards (see
+   * `releaseInBackground`). If the release fails, the lease runs out by itself.
    */
   async withClaim<T>(key: string, opts: HoldOptions, work: () => Promise<T>): Promise<T> {
     const holder = randomUUID();
@@ -133,7 +140,8 @@ export class Claims {
     try {
       return await work();
     } finally {
-      await this.release(key, holder).catch(() => undefined);
+      const released = this.release(key, holder).catch(() => undefined);
+      if (!opts.releaseInBackground) await released;
     }
   }
 
