@@ -145,7 +145,14 @@ export class AppointmentService {
       if (replay) return replay;
       throw conflict('That slot has already been booked; please pick another');
     }
-    const reserved = idempotencyKey ? await this.keys.reserve(idempotencyKey, request) : null;
+    // The key's reservation, the doctor and the patient do not depend on each other: asked at once,
+    // and judged in this order (a retry's earlier booking first, then the doctor, then the patient).
+    const [reservation, doctorAnswer, patientAnswer] = await Promise.allSettled([
+      idempotencyKey ? this.keys.reserve(idempotencyKey, request) : Promise.resolve(null),
+      this.directory.activeDoctor(input.doctorId, requestId),
+      this.directory.assertPatientExists(input.patientId, requestId),
+    ]);
+    const reserved = settledValue(reservation);
     // Only an earlier call with the key can have stored the booking; a fresh reservation has none.
     // (A later call racing this one books under the same id: the unique `_id` or the overlap check meets it.)
     const earlierCall = reserved !== null && !reserved.fresh;
@@ -153,9 +160,9 @@ export class AppointmentService {
     const earlier = earlierCall ? await bookedBefore() : null;
     if (earlier) return earlier;
 
-    const doctor = await this.directory.activeDoctor(input.doctorId, requestId);
+    const doctor = settledValue(doctorAnswer);
     assertBookableSlot(doctor, input.start, input.end);
-    await this.directory.assertPatientExists(input.patientId, requestId);
+    settledValue(patientAnswer);
 
     // With a key, "busy" must not read as a failure: the attempt holding the patient's lock may be
     // an earlier one with this key, about to save this very booking. A retry with the key is safe.
@@ -325,6 +332,12 @@ export class AppointmentService {
       ...(except ? { _id: { $ne: except } } : {}),
     }).lean<AppointmentDoc>();
   }
+}
+
+/** The value of a settled promise, or its error thrown. */
+function settledValue<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 function overlapConflict(clash: AppointmentDoc): Error {
