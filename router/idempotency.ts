@@ -274,13 +274,14 @@ export function idempotencyPlugin(store: IdempotencyStore, log: Logger): ApolloS
           const id = recordId;
           recordId = null;
           const body = response.body.kind === 'single' ? response.body.singleResult : null;
-          try {
-            if (executed && body && isDefinitive(body)) await store.finish(id, { status: response.http.status, body });
-            else await store.abandon(id);
-          } catch (err) {
+          // Stored while the answer goes out, not before: a retry that comes meanwhile finds the
+          // record running and waits for its answer (begin). Had the router died before sending,
+          // the client would have retried against a record without an answer all the same.
+          const recorded = executed && body && isDefinitive(body) ? store.finish(id, { status: response.http.status, body }) : store.abandon(id);
+          recorded.catch((err: Error) => {
             // The record stays IN_PROGRESS until its lease ends; then a retry runs again.
-            log.warn({ err: (err as Error).message, requestId: contextValue.requestId }, 'idempotency record not updated');
-          }
+            log.warn({ err: err.message, requestId: contextValue.requestId }, 'idempotency record not updated');
+          });
         },
       };
     },
