@@ -54,9 +54,13 @@ export class EntityCache<T> {
     for (const loads of this.loading.values()) for (const load of loads) load.stale = true;
   }
 
-  async get(id: string, load: () => Promise<T>): Promise<T> {
+  /**
+   * The entry of `id`, or `load()`'s answer. `since` (`performance.now()` of when the request
+   * began): the changes that count are those announced before it, not before this call.
+   */
+  async get(id: string, load: () => Promise<T>, since?: number): Promise<T> {
     try {
-      await this.events.catchUp();
+      await this.events.catchUp(since);
     } catch {
       return load();
     }

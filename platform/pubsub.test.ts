@@ -103,6 +103,25 @@ describe('live events through a capped collection', () => {
     expect(got.map((e) => e._id)).toEqual(kept);
   });
 
+  it('a catch-up as of a moment needs no read once a read that began after it reached the end; a later moment reads again', async () => {
+    const db = dbName(cfg, EVENTS_DB);
+    const pub = await Publisher.open(a, db);
+    // A reader that polls only when asked.
+    const sub = await Subscriber.open(b, db, silentLog, { pollMs: 600_000 });
+    const got: LiveEvent[] = [];
+    sub.on('asof', (e) => got.push(e));
+    const requestBegan = performance.now();
+    await sub.catchUp(); // a read that began after requestBegan and reached the end
+    await pub.publish('asof', { n: 1 });
+    // Published after the request began: that request need not see it, and no read is made for it.
+    await sub.catchUp(requestBegan);
+    expect(got).toHaveLength(0);
+    // A request that began after the publish sees it.
+    await sub.catchUp(performance.now());
+    expect(got.map((e) => e.data.n)).toEqual([1]);
+    await sub.close();
+  });
+
   it('stores the events published while its insert runs with one more insert, in the order they were published', async () => {
     const db = dbName(cfg, EVENTS_DB);
     const watched = await mongoose.createConnection(cfg.MONGODB_URI!, { monitorCommands: true }).asPromise();

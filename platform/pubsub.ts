@@ -421,12 +421,19 @@ export class Subscriber {
     return run;
   }
 
+  /** When (`performance.now()`) the latest read began that reached the stream's end (see catchUp). */
+  private caughtUpFrom = -Infinity;
+
   /**
-   * Resolves once every event stored before the call has been handed on (read-your-writes for
-   * a cache: a change announced before a request is seen by it). One `_id` lookup when nothing is
-   * new; callers that arrive before it started share it.
+   * Resolves once every event stored before the call, or before `since` (a `performance.now()`
+   * of this process, e.g. when the request began), has been handed on: read-your-writes for a
+   * cache, a change announced before a request is seen by it. At once when a read that began after
+   * `since` has reached the stream's end (numbers have no gaps, so it saw every event stored
+   * before it began); else one `_id` lookup when nothing is new, shared by the callers that arrive
+   * before it starts.
    */
-  catchUp(): Promise<void> {
+  catchUp(since?: number): Promise<void> {
+    if (since !== undefined && this.caughtUpFrom > since) return Promise.resolve();
     if (this.queued) return this.queued;
     const run = this.exclusive(async () => {
       this.queued = null;
@@ -466,6 +473,13 @@ export class Subscriber {
 
   /** Hands on the events after `lastSeq` that are stored; returns how many were found. */
   private async poll(): Promise<number> {
+    const began = performance.now();
+    const found = await this.read();
+    if (found < BATCH) this.caughtUpFrom = began;
+    return found;
+  }
+
+  private async read(): Promise<number> {
     const ids = Array.from({ length: BATCH }, (_, i) => this.lastSeq + 1 + i);
     const events = (await this.collection.find({ _id: { $in: ids } }).toArray()).sort((x, y) => x._id - y._id);
     if (events.length === 0) {

@@ -38,7 +38,8 @@ export class Directory {
     this.careRelations = new Coalescer((pairs) => this.recordCareRelations(pairs));
   }
 
-  doctor(id: string, requestId: string): Promise<DoctorInfo> {
+  /** `since`: when the request began (`performance.now()`); a cached answer reflects every change announced before it. */
+  doctor(id: string, requestId: string, since?: number): Promise<DoctorInfo> {
     const load = async () => {
       const [doc] = await this.client.entities<DoctorInfo>(
         'doctors',
@@ -50,22 +51,22 @@ export class Directory {
       if (!doc) throw notFound('Doctor', id);
       return doc;
     };
-    return this.caches ? this.caches.doctors.get(id, load) : load();
+    return this.caches ? this.caches.doctors.get(id, load, since) : load();
   }
 
-  async activeDoctor(id: string, requestId: string): Promise<DoctorInfo> {
-    const doc = await this.doctor(id, requestId);
+  async activeDoctor(id: string, requestId: string, since?: number): Promise<DoctorInfo> {
+    const doc = await this.doctor(id, requestId, since);
     if (!doc.active) throw badInput(`${doc.name} is not taking appointments`, 'doctorId');
     return doc;
   }
 
-  async assertPatientExists(id: string, requestId: string): Promise<void> {
+  async assertPatientExists(id: string, requestId: string, since?: number): Promise<void> {
     const load = async (): Promise<true> => {
       const [p] = await this.client.entities<{ id: string }>('patients', 'Patient', [id], 'id', requestId);
       if (!p) throw notFound('Patient', id);
       return true;
     };
-    await (this.caches ? this.caches.patients.get(id, load) : load());
+    await (this.caches ? this.caches.patients.get(id, load, since) : load());
   }
 
   /** Whether the doctor already treats the patient (patients owns care relations). */

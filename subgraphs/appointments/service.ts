@@ -131,6 +131,8 @@ export class AppointmentService {
    * reached the client) instead of CONFLICT, and racing attempts cannot both save (unique `_id`).
    */
   async book(input: BookAppointmentInput, requestId: string, idempotencyKey: string | null = null): Promise<AppointmentDoc> {
+    // What doctors and patients announced before this moment counts (their caches, directory.ts).
+    const began = performance.now();
     const request = { mutation: 'bookAppointment', patientId: input.patientId, doctorId: input.doctorId, start: input.start, end: input.end, reason: input.reason };
     // A slot that is taken is answered at once, before anything is reserved or asked of other
     // services: under contention (many clients after one slot) the losers cost one shared read.
@@ -149,8 +151,8 @@ export class AppointmentService {
     // and judged in this order (a retry's earlier booking first, then the doctor, then the patient).
     const [reservation, doctorAnswer, patientAnswer] = await Promise.allSettled([
       idempotencyKey ? this.keys.reserve(idempotencyKey, request) : Promise.resolve(null),
-      this.directory.activeDoctor(input.doctorId, requestId),
-      this.directory.assertPatientExists(input.patientId, requestId),
+      this.directory.activeDoctor(input.doctorId, requestId, began),
+      this.directory.assertPatientExists(input.patientId, requestId, began),
     ]);
     const reserved = settledValue(reservation);
     // Only an earlier call with the key can have stored the booking; a fresh reservation has none.
