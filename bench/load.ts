@@ -8,7 +8,8 @@
  * Steps (each bounded by a time budget; see STEP_BUDGET_S):
  *   idle        database CPU over 60 s without client traffic, on fresh demo data, and again after
  *               the no-faults bookings when that step runs too (target ≤ 5 % of one core)
- *   nofaults    500 bookings from 20 concurrent clients: bookings/s, p50/p99 (≥ 100/s, p99 ≤ 500 ms),
+ *   nofaults    500 bookings from 20 concurrent clients, after 1,500 warm-up bookings reported apart:
+ *               bookings/s, p50/p99 (≥ 100/s, p99 ≤ 500 ms),
  *               beside the plain insertOne rate of the same database at the same concurrency
  *   faults      500 more bookings with Idempotency-Keys and retries while appointments,
  *               notifications and the database are each killed (SIGKILL) and started again:
@@ -34,6 +35,7 @@
  *
  * Options: --only=<steps> · --results=<file> (bench/RESULTS.md) · --no-results (print only) ·
  * --keep (keep the run folder: data and every process's log) · --idle-seconds=60 · --bookings=500 ·
+ * --warm-up=1500 (no-faults bookings on other days before the timed ones) ·
  * --clients=20 · --contention=1000 · --dayview-runs=20 · --reminders=2000 ·
  * --reminder-booking-seconds=180 · --reminder-margin-seconds=90 · --reminder-wait-seconds=240 ·
  * --confirm-wait-seconds=300 · --scale=50000 · --scale-runs=20
@@ -108,12 +110,12 @@ function parseArgs(argv: string[]): Args {
     if (!m) throw new Error(`unknown argument ${a} (see the comment at the top of bench/load.ts)`);
     named.set(m[1], m[2] ?? 'true');
   }
-  const int = (name: string, fallback: number) => {
+  const int = (name: string, fallback: number, least = 1) => {
     const raw = named.get(name);
     named.delete(name);
     if (raw === undefined) return fallback;
     const v = Number(raw.replace(/_/g, ''));
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
+    if (!Number.isInteger(v) || v < least) throw new Error(`--${name} must be an integer of at least ${least}`);
     return v;
   };
   const onlyRaw = named.get('only');
@@ -127,6 +129,7 @@ function parseArgs(argv: string[]): Args {
   const opts: LoadOptions = {
     idleSeconds: int('idle-seconds', 60),
     bookings: int('bookings', 500),
+    warmUp: int('warm-up', 1_500, 0),
     clients: int('clients', 20),
     contention: int('contention', 1_000),
     dayViewRuns: int('dayview-runs', 20),

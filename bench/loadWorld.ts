@@ -110,9 +110,10 @@ export function slotAt(start: Date): { start: string; end: string } {
  * `n` bookings on one day: booking i with doctor i mod `doctors` (the first ones: the day-view
  * doctors), at 08:00 + (i div `doctors`) slots, for patient i (distinct patients).
  */
-export function dayBookings(people: People, day: Date, n: number, reason: string, doctors = DAY_VIEW_DOCTORS): BookingInput[] {
+/** `n` bookings of `day`, the i-th by patient `firstPatient + i` with doctor `i % doctors`, 8:00 onwards. */
+export function dayBookings(people: People, day: Date, n: number, reason: string, doctors = DAY_VIEW_DOCTORS, firstPatient = 0): BookingInput[] {
   return Array.from({ length: n }, (_v, i) => ({
-    patientId: people.patients[i],
+    patientId: people.patients[firstPatient + i],
     doctorId: people.doctors[i % doctors],
     ...slotAt(new Date(day.getTime() + 8 * 60 * MINUTE_MS + Math.floor(i / doctors) * SLOT_MINUTES * MINUTE_MS)),
     reason,
