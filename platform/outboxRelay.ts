@@ -52,7 +52,8 @@ export class OutboxRelay<T extends OutboxFields & { _id: Types.ObjectId }> {
       );
     });
     const ok = await Promise.all(outcomes);
-    const handledNow = ok.indexOf(false) === -1 ? ok.length : ok.indexOf(false);
+    const firstFailed = ok.indexOf(false);
+    const handledNow = firstFailed === -1 ? ok.length : firstFailed;
     const handled = (doc.outboxHandled ?? 0) + handledNow;
     if (handledNow > 0) await markHandled(this.model, doc._id, handled);
     return handled === doc.outboxSeq;

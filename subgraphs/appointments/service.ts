@@ -12,6 +12,7 @@ import { appendEvent, newOutbox, outboxEvent } from '../../platform/outbox';
 import { paginate, type Connection } from '../../platform/pagination';
 import type { OutboxRelay } from '../../platform/outboxRelay';
 import { TOPICS, type Publisher } from '../../platform/pubsub';
+import { settledValue } from '../../platform/settled';
 import { MAX_SLOT_RANGE_DAYS, slotsBetween, type Slot } from '../../platform/schedule';
 import type { AppointmentFilter, BookAppointmentInput } from './__generated__/resolvers-types';
 import type { Directory, DoctorInfo } from './directory';
@@ -334,12 +335,6 @@ export class AppointmentService {
       ...(except ? { _id: { $ne: except } } : {}),
     }).lean<AppointmentDoc>();
   }
-}
-
-/** The value of a settled promise, or its error thrown. */
-function settledValue<T>(result: PromiseSettledResult<T>): T {
-  if (result.status === 'rejected') throw result.reason;
-  return result.value;
 }
 
 function overlapConflict(clash: AppointmentDoc): Error {

@@ -4,6 +4,7 @@ import type { Identity } from '../../platform/identity';
 import { newOutbox, outboxEvent } from '../../platform/outbox';
 import { WHOLE_ANSWER_BATCH } from '../../platform/loaders';
 import { paginate, type Connection } from '../../platform/pagination';
+import { settledValue } from '../../platform/settled';
 import type { PrescribeInput, PrescriptionStatus } from './__generated__/resolvers-types';
 import type { ClinicDirectory } from './directory';
 import type { MedicationModels, PrescriptionDoc } from './model';
@@ -121,8 +122,7 @@ export class Prescriptions {
       this.directory.assertActiveDoctor(prescriberId, requestId),
       this.assertMedicationExists(input.medicationId),
     ]);
-    const failed = checks.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-    if (failed) throw failed.reason;
+    for (const check of checks) settledValue(check);
     return this.create({
       patientId: input.patientId,
       prescriberId,

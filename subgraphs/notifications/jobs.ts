@@ -3,6 +3,7 @@ import type { Config } from '../../platform/config';
 import { backoffSeconds, eachLimited, gaveUpAfter, removeDone } from '../../platform/jobs';
 import { NOTIFY_APPOINTMENT_EVENT, NOTIFY_LOW_STOCK } from '../../platform/jobNames';
 import type { Logger } from '../../platform/logger';
+import { settledValue } from '../../platform/settled';
 import type { AppointmentDoc } from '../appointments/model';
 import type { DoctorCard, Directory, PatientContact } from './directory';
 import type { MedicationReminders } from './medicationReminders';
@@ -166,7 +167,7 @@ export class NotificationJobs {
       // Reminders overdue for longer than the due poll looks back (days of downtime) are handled here.
       const overdue = async () => this.remindersDue(0.8 * this.cfg.JOB_LOCK_LIFETIME_MS, () => this.reminders.overdue());
       const results = await Promise.allSettled([this.reminderSweep(), this.sender.redeliverStale(), overdue()]);
-      for (const r of results) if (r.status === 'rejected') throw r.reason;
+      for (const r of results) settledValue<unknown>(r);
     });
     await agenda.every('10 minutes', REMINDER_SWEEP_JOB);
     agenda.define(MEDICATION_REMINDERS_JOB, async () => {
